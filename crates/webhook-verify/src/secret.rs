@@ -1,0 +1,164 @@
+//! Signing secrets: `whsec_<base64>` keys, one or several (rotation).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+/// The prefix Standard Webhooks puts in front of a symmetric secret.
+const SECRET_PREFIX: &str = "whsec_";
+
+/// Why a configured secret was refused. The secret itself is never part of
+/// the message, so the error can be printed safely.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    /// No secret at all was given.
+    #[error("no secret given")]
+    Missing,
+    /// A secret was empty after its `whsec_` prefix.
+    #[error("secret number {0} is empty after the whsec_ prefix")]
+    Empty(usize),
+    /// A secret was not standard, padded base64.
+    #[error("secret number {0} is not valid standard base64 (padded, '+' and '/')")]
+    NotBase64(usize),
+}
+
+/// One HMAC key, decoded. `Debug` never shows the key bytes, so a secret can
+/// sit inside configuration structs that get logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Secret {
+    /// Parses one secret, with or without the `whsec_` prefix. The base64 is
+    /// strict (standard alphabet, padded), like the Rust and Go reference
+    /// libraries: an unpadded or URL-safe secret is a configuration mistake
+    /// that should surface at start rather than as 401s later.
+    pub fn parse(text: &str) -> Result<Self, SecretError> {
+        Self::parse_numbered(text, 1)
+    }
+
+    fn parse_numbered(text: &str, number: usize) -> Result<Self, SecretError> {
+        let encoded = text.strip_prefix(SECRET_PREFIX).unwrap_or(text);
+        if encoded.is_empty() {
+            return Err(SecretError::Empty(number));
+        }
+        let key = STANDARD
+            .decode(encoded)
+            .map_err(|_| SecretError::NotBase64(number))?;
+        if key.is_empty() {
+            return Err(SecretError::Empty(number));
+        }
+        Ok(Self { key })
+    }
+
+    /// Wraps raw key bytes, as a sender or a test generates them.
+    pub fn from_bytes(key: impl Into<Vec<u8>>) -> Self {
+        Self { key: key.into() }
+    }
+
+    /// The `whsec_` form of this key, for a sender that needs to share it.
+    pub fn to_whsec(&self) -> String {
+        format!("{SECRET_PREFIX}{}", STANDARD.encode(&self.key))
+    }
+
+    pub(crate) fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+/// Every secret that may have signed a delivery to one endpoint: during a
+/// rotation the old and the new secret are both valid.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretSet {
+    secrets: Vec<Secret>,
+}
+
+impl SecretSet {
+    /// Parses a list of secrets separated by whitespace or commas, as held in
+    /// one environment variable.
+    pub fn parse(text: &str) -> Result<Self, SecretError> {
+        let secrets = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|part| !part.is_empty())
+            .enumerate()
+            .map(|(index, part)| Secret::parse_numbered(part, index + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        if secrets.is_empty() {
+            return Err(SecretError::Missing);
+        }
+        Ok(Self { secrets })
+    }
+
+    /// A set holding exactly one secret.
+    pub fn single(secret: Secret) -> Self {
+        Self {
+            secrets: vec![secret],
+        }
+    }
+
+    /// The secrets, in the order they were configured; the first one is the
+    /// one a sender signs with.
+    pub fn secrets(&self) -> &[Secret] {
+        &self.secrets
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_is_optional() {
+        let with = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        let without = Secret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        assert_eq!(with, without);
+        assert!(with.is_ok());
+    }
+
+    #[test]
+    fn empty_unpadded_and_url_safe_secrets_are_refused() {
+        assert_eq!(Secret::parse("whsec_"), Err(SecretError::Empty(1)));
+        assert_eq!(
+            Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS"),
+            Err(SecretError::NotBase64(1))
+        );
+        assert_eq!(
+            Secret::parse("whsec_C2FVsBQIhrscChlQIMV-b5sSYspob7oD"),
+            Err(SecretError::NotBase64(1))
+        );
+    }
+
+    #[test]
+    fn set_splits_on_commas_and_whitespace() {
+        let set = SecretSet::parse(
+            " whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,\n whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD ",
+        );
+        assert_eq!(set.map(|s| s.secrets().len()), Ok(2));
+        assert_eq!(SecretSet::parse(" , "), Err(SecretError::Missing));
+        assert_eq!(
+            SecretSet::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_"),
+            Err(SecretError::Empty(2))
+        );
+    }
+
+    #[test]
+    fn errors_and_debug_never_show_the_secret() {
+        let text = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS";
+        let error = Secret::parse(text).expect_err("unpadded");
+        assert!(!error.to_string().contains("MfKQ9r8"));
+        let secret = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid");
+        assert!(!format!("{secret:?}").contains("MfKQ9r8"));
+    }
+
+    #[test]
+    fn whsec_round_trips() {
+        let secret = Secret::from_bytes(b"0123456789abcdef".to_vec());
+        assert_eq!(Secret::parse(&secret.to_whsec()), Ok(secret));
+    }
+}
