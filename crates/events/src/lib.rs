@@ -1,1 +1,20 @@
-//! placeholder
+//! The AgentSync event model, the second stage of the line
+//! verify → append → fold → serve.
+//!
+//! A verified body is interpreted here: the envelope `{id, type, timestamp,
+//! data}`, the typed event kind, the producer's NPN. Interpretation never
+//! fails outright: a body that cannot be understood yields a
+//! [`NotUnderstood`] reason, and the log keeps it anyway. Pure: no IO, no
+//! clock.
+
+mod examples;
+mod interpret;
+mod kind;
+mod mask;
+mod npn;
+
+pub use examples::{EXAMPLES_JSON, Example, ExampleError, example_types, examples, render_example};
+pub use interpret::{Interpretation, NotUnderstood, interpret, parse_timestamp_micros};
+pub use kind::{EventKind, SubRecordKind};
+pub use mask::{SENSITIVE_KEYS, is_sensitive_key, mask_text, mask_value};
+pub use npn::{NpnError, normalise_npn};

@@ -1,0 +1,145 @@
+//! The typed event kinds this release knows how to fold.
+
+use serde_json::{Map, Value};
+
+/// The producer sub-records AgentSync reports, each keyed by its own `data.id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SubRecordKind {
+    /// `id.producer.address.*`
+    Address,
+    /// `id.producer.phone.*`
+    Phone,
+    /// `id.producer.bank_account.*`
+    BankAccount,
+    /// `id.producer.errors_and_omissions.*`
+    ErrorsAndOmissions,
+}
+
+impl SubRecordKind {
+    /// Every sub-record kind, in a fixed order.
+    pub const ALL: [SubRecordKind; 4] = [
+        SubRecordKind::Address,
+        SubRecordKind::Phone,
+        SubRecordKind::BankAccount,
+        SubRecordKind::ErrorsAndOmissions,
+    ];
+
+    /// The segment of the event type that names this kind.
+    pub fn type_segment(self) -> &'static str {
+        match self {
+            SubRecordKind::Address => "address",
+            SubRecordKind::Phone => "phone",
+            SubRecordKind::BankAccount => "bank_account",
+            SubRecordKind::ErrorsAndOmissions => "errors_and_omissions",
+        }
+    }
+
+    fn from_type_segment(segment: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.type_segment() == segment)
+    }
+}
+
+/// What an understood event says, with the fields the fold needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// `producersync.updates_available`: NIPR data was refreshed on `run_date`.
+    UpdatesAvailable {
+        /// `data.runDate`, as sent (a calendar date).
+        run_date: String,
+    },
+    /// `producersync.npn.activated`: the producer joined the monitored population.
+    NpnActivated,
+    /// `producersync.npn.deactivated`: the producer left it.
+    NpnDeactivated,
+    /// `id.producer.updated`: the whole profile as it is now.
+    ProfileUpdated {
+        /// `data`, minus nothing: sensitive keys are masked on the way out, not here.
+        profile: Map<String, Value>,
+    },
+    /// `id.producer.deleted`: the profile was deleted; the NPN's history stays.
+    ProfileDeleted,
+    /// `id.producer.<kind>.updated`: one sub-record as it is now.
+    SubRecordUpdated {
+        /// Which kind of sub-record.
+        kind: SubRecordKind,
+        /// `data.id`.
+        id: String,
+        /// `data`.
+        fields: Map<String, Value>,
+    },
+    /// `id.producer.<kind>.deleted`.
+    SubRecordDeleted {
+        /// Which kind of sub-record.
+        kind: SubRecordKind,
+        /// `data.id`.
+        id: String,
+    },
+    /// A known type that is kept in the producer's history but changes no
+    /// folded attribute yet (`contract.*`).
+    HistoryOnly,
+}
+
+/// How a known event type is shaped, before its data is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeShape {
+    UpdatesAvailable,
+    Activated,
+    Deactivated,
+    ProfileUpdated,
+    ProfileDeleted,
+    SubRecordUpdated(SubRecordKind),
+    SubRecordDeleted(SubRecordKind),
+    ContractProducer,
+    Contract,
+}
+
+impl TypeShape {
+    pub(crate) fn of(event_type: &str) -> Option<Self> {
+        let shape = match event_type {
+            "producersync.updates_available" => Self::UpdatesAvailable,
+            "producersync.npn.activated" => Self::Activated,
+            "producersync.npn.deactivated" => Self::Deactivated,
+            "id.producer.updated" => Self::ProfileUpdated,
+            "id.producer.deleted" => Self::ProfileDeleted,
+            "contract.producer_status.updated" => Self::ContractProducer,
+            "contract.updated" => Self::Contract,
+            other => return Self::sub_record(other),
+        };
+        Some(shape)
+    }
+
+    fn sub_record(event_type: &str) -> Option<Self> {
+        let rest = event_type.strip_prefix("id.producer.")?;
+        let (segment, action) = rest.rsplit_once('.')?;
+        let kind = SubRecordKind::from_type_segment(segment)?;
+        match action {
+            "updated" => Some(Self::SubRecordUpdated(kind)),
+            "deleted" => Some(Self::SubRecordDeleted(kind)),
+            _ => None,
+        }
+    }
+
+    /// Whether events of this type must name a producer.
+    pub(crate) fn needs_npn(self) -> bool {
+        !matches!(self, Self::UpdatesAvailable | Self::Contract)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_record_types_are_recognised() {
+        assert_eq!(
+            TypeShape::of("id.producer.errors_and_omissions.deleted"),
+            Some(TypeShape::SubRecordDeleted(SubRecordKind::ErrorsAndOmissions))
+        );
+        assert_eq!(
+            TypeShape::of("id.producer.bank_account.updated"),
+            Some(TypeShape::SubRecordUpdated(SubRecordKind::BankAccount))
+        );
+        assert_eq!(TypeShape::of("id.producer.pets.updated"), None);
+        assert_eq!(TypeShape::of("id.producer.phone.created"), None);
+    }
+}
