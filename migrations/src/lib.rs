@@ -1,1 +1,23 @@
-//! placeholder
+//! The schema of producer-projector, one migration per change, named by date.
+//!
+//! Migrations are applied by the store at start (`Store::open`) and by
+//! `producer-projector migrate`. They use only sea-query's portable schema
+//! builders, so the same files serve SQLite now and PostgreSQL later.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_event_log;
+mod m20261126_000002_create_projection;
+
+/// Every migration, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_event_log::Migration),
+            Box::new(m20261126_000002_create_projection::Migration),
+        ]
+    }
+}

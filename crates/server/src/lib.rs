@@ -1,1 +1,16 @@
-//! placeholder
+//! The `producer-projector` service, last stage of the line
+//! verify → append → fold → serve: configuration, the CLI's commands, the
+//! axum router and the one [`serve`] entry point that takes an already
+//! bound listener (so tests run the real thing on port 0).
+
+pub mod cli;
+pub mod config;
+mod error;
+mod ingest;
+mod router;
+pub mod send_example;
+mod serve;
+
+pub use config::{Endpoint, EndpointSecrets, ServeConfig};
+pub use error::ApiError;
+pub use serve::{ServeError, serve};

@@ -1,1 +1,86 @@
-fn main() {}
+//! The `producer-projector` binary: parse the command line, set up logging,
+//! run the command. The only place `anyhow` is used.
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use producer_projector::cli::{Cli, Command, LogFormat, SendExampleArgs, ServeArgs};
+use producer_projector::send_example::send_example;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use webhook_verify::SecretSet;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    match cli.command {
+        None => run_serve(cli.serve).await,
+        Some(Command::Serve(args)) => run_serve(args).await,
+        Some(Command::Migrate(args)) => {
+            let options = event_store::StoreOptions::new(args.database_url.clone());
+            producer_projector::config::ensure_database_folder(&args.database_url)?;
+            let applied = event_store::Store::migrate(&options).await?;
+            println!("{applied} migration(s) applied");
+            Ok(())
+        }
+        Some(Command::SendExample(args)) => run_send_example(args).await,
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.to_config()?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    producer_projector::serve(config, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn run_send_example(args: SendExampleArgs) -> anyhow::Result<()> {
+    let Some(secret_text) = args.webhook_secret.as_deref() else {
+        bail!("PROJECTOR_WEBHOOK_SECRET (or --webhook-secret) is not set: send-example signs with it");
+    };
+    let secrets = SecretSet::parse(secret_text)
+        .map_err(|reason| anyhow::anyhow!("PROJECTOR_WEBHOOK_SECRET is not usable: {reason}"))?;
+    let Some(secret) = secrets.secrets().first() else {
+        bail!("PROJECTOR_WEBHOOK_SECRET holds no secret");
+    };
+    let report = send_example(&args.url, secret, &args.event_type, args.npn.as_deref()).await?;
+    println!("{} {} (webhook-id {})", report.status, report.body, report.webhook_id);
+    if !(200..300).contains(&report.status) {
+        bail!("the service answered {}", report.status);
+    }
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, for a graceful shutdown.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

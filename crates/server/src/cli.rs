@@ -1,0 +1,118 @@
+//! The command line: `serve` (the default), `migrate`, `send-example`.
+//! Every setting has a flag and an environment variable; `--help` lists them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{
+    ConfigError, DEFAULT_ACK_DEADLINE, DEFAULT_DATABASE_URL, EndpointSecrets, ServeConfig,
+};
+
+/// producer-projector receives AgentSync webhooks, keeps every verified
+/// delivery in an append-only event log, and folds the log into the current
+/// state of each producer (by NPN).
+#[derive(Debug, Parser)]
+#[command(name = "producer-projector", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, accepted without the subcommand too.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+    /// Log line format.
+    #[arg(long, env = "PROJECTOR_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (the default).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit (serve also applies them at start).
+    Migrate(DatabaseArgs),
+    /// Sign an example envelope of one event type and post it, like the portal's "Send Example".
+    SendExample(SendExampleArgs),
+}
+
+/// Where the database is.
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// sea-orm database URL. The default is a SQLite file under ./data, created with its folder if missing.
+    #[arg(long, env = "PROJECTOR_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROJECTOR_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Database location.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Signing secret(s) for all webhook paths: one or more whsec_<base64>, separated by spaces or commas (old and new during a rotation). Required.
+    #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// Secret(s) for /webhooks/psapi only, replacing PROJECTOR_WEBHOOK_SECRET there.
+    #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET_PSAPI", hide_env_values = true)]
+    pub webhook_secret_psapi: Option<String>,
+    /// Secret(s) for /webhooks/contracting only, replacing PROJECTOR_WEBHOOK_SECRET there.
+    #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET_CONTRACTING", hide_env_values = true)]
+    pub webhook_secret_contracting: Option<String>,
+    /// How far (seconds, either direction) a delivery's webhook-timestamp may be from now.
+    #[arg(long, env = "PROJECTOR_WEBHOOK_TOLERANCE_SECS", default_value_t = 300)]
+    pub webhook_tolerance_secs: u64,
+    /// Largest accepted webhook body, in bytes.
+    #[arg(long, env = "PROJECTOR_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+    /// Milliseconds a delivery may take before it is answered 503 instead (AgentSync requires a 2xx within 5 s).
+    #[arg(long, env = "PROJECTOR_ACK_DEADLINE_MS", default_value_t = DEFAULT_ACK_DEADLINE.as_millis() as u64)]
+    pub ack_deadline_ms: u64,
+}
+
+impl ServeArgs {
+    /// Validates the options into a [`ServeConfig`].
+    pub fn to_config(&self) -> Result<ServeConfig, ConfigError> {
+        Ok(ServeConfig {
+            database_url: self.database.database_url.clone(),
+            secrets: EndpointSecrets::parse(
+                self.webhook_secret.as_deref(),
+                self.webhook_secret_psapi.as_deref(),
+                self.webhook_secret_contracting.as_deref(),
+            )?,
+            tolerance_secs: self.webhook_tolerance_secs,
+            max_body_bytes: self.max_body_bytes,
+            ack_deadline: Duration::from_millis(self.ack_deadline_ms),
+        })
+    }
+}
+
+/// Options of `send-example`.
+#[derive(Debug, Clone, Args)]
+pub struct SendExampleArgs {
+    /// The event type, e.g. producersync.npn.activated (an unknown type lists the known ones).
+    pub event_type: String,
+    /// The webhook URL to post to.
+    #[arg(long, default_value = "http://127.0.0.1:8080/webhooks/agentsync")]
+    pub url: String,
+    /// Put this NPN in data.npn (for types whose example has one).
+    #[arg(long)]
+    pub npn: Option<String>,
+    /// The signing secret; the first one is used when several are given.
+    #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+}

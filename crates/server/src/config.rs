@@ -1,0 +1,191 @@
+//! The service's configuration, checked once at start.
+
+use std::path::Path;
+use std::time::Duration;
+
+use webhook_verify::{SecretError, SecretSet};
+
+/// The webhook paths AgentSync can deliver to. Each may have its own secret
+/// because AgentSync gives each registered endpoint its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    /// `/webhooks/agentsync`
+    Agentsync,
+    /// `/webhooks/psapi`
+    Psapi,
+    /// `/webhooks/contracting`
+    Contracting,
+}
+
+impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 3] = [Endpoint::Agentsync, Endpoint::Psapi, Endpoint::Contracting];
+
+    /// The last segment of the path, as in `/webhooks/{name}`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Agentsync => "agentsync",
+            Endpoint::Psapi => "psapi",
+            Endpoint::Contracting => "contracting",
+        }
+    }
+
+    /// The full path, recorded with each event as its source.
+    pub fn path(self) -> String {
+        format!("/webhooks/{}", self.name())
+    }
+
+    /// The endpoint a path segment names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|endpoint| endpoint.name() == name)
+    }
+}
+
+/// The secrets each endpoint verifies with.
+#[derive(Debug, Clone)]
+pub struct EndpointSecrets {
+    /// For `/webhooks/agentsync`, and for the others unless overridden.
+    pub default: SecretSet,
+    /// Overrides for `/webhooks/psapi`.
+    pub psapi: Option<SecretSet>,
+    /// Overrides for `/webhooks/contracting`.
+    pub contracting: Option<SecretSet>,
+}
+
+/// A secret variable that could not be used. Names the variable, never the
+/// value.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The required default secret is absent.
+    #[error("{variable} is not set: set it to the endpoint's whsec_ signing secret (several may be given, separated by spaces or commas)")]
+    MissingSecret {
+        /// The environment variable.
+        variable: &'static str,
+    },
+    /// A secret is malformed.
+    #[error("{variable} is not usable: {reason}")]
+    BadSecret {
+        /// The environment variable.
+        variable: &'static str,
+        /// What is wrong, without the secret.
+        reason: SecretError,
+    },
+    /// The database folder could not be created.
+    #[error("cannot create the database folder {path}: {source}")]
+    DatabaseFolder {
+        /// The folder.
+        path: String,
+        /// The IO error.
+        source: std::io::Error,
+    },
+}
+
+impl EndpointSecrets {
+    /// Parses the default secret (required) and the per-path overrides.
+    pub fn parse(
+        default: Option<&str>,
+        psapi: Option<&str>,
+        contracting: Option<&str>,
+    ) -> Result<Self, ConfigError> {
+        let default = default
+            .filter(|text| !text.trim().is_empty())
+            .ok_or(ConfigError::MissingSecret {
+                variable: "PROJECTOR_WEBHOOK_SECRET",
+            })?;
+        Ok(Self {
+            default: parse_set(default, "PROJECTOR_WEBHOOK_SECRET")?,
+            psapi: psapi
+                .map(|text| parse_set(text, "PROJECTOR_WEBHOOK_SECRET_PSAPI"))
+                .transpose()?,
+            contracting: contracting
+                .map(|text| parse_set(text, "PROJECTOR_WEBHOOK_SECRET_CONTRACTING"))
+                .transpose()?,
+        })
+    }
+
+    /// The secrets that verify deliveries to `endpoint`.
+    pub fn for_endpoint(&self, endpoint: Endpoint) -> &SecretSet {
+        let specific = match endpoint {
+            Endpoint::Agentsync => None,
+            Endpoint::Psapi => self.psapi.as_ref(),
+            Endpoint::Contracting => self.contracting.as_ref(),
+        };
+        specific.unwrap_or(&self.default)
+    }
+}
+
+fn parse_set(text: &str, variable: &'static str) -> Result<SecretSet, ConfigError> {
+    SecretSet::parse(text).map_err(|reason| ConfigError::BadSecret { variable, reason })
+}
+
+/// Everything `serve` needs, already validated.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// The sea-orm database URL.
+    pub database_url: String,
+    /// The webhook secrets.
+    pub secrets: EndpointSecrets,
+    /// How far a delivery's timestamp may be from now, in seconds.
+    pub tolerance_secs: u64,
+    /// The largest body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a delivery may take from arrival to answer; past it the
+    /// answer is 503, never a late 200 (AgentSync allows 5 s).
+    pub ack_deadline: Duration,
+}
+
+/// The default database: a SQLite file under `./data`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/producer-projector.db";
+
+/// The default answer deadline, safely inside AgentSync's 5 seconds.
+pub const DEFAULT_ACK_DEADLINE: Duration = Duration::from_millis(4_000);
+
+/// Creates the folder of a SQLite file URL if it is missing, so the default
+/// works on a fresh checkout. Other URLs are left alone.
+pub fn ensure_database_folder(url: &str) -> Result<(), ConfigError> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => std::fs::create_dir_all(folder)
+            .map_err(|source| ConfigError::DatabaseFolder {
+                path: folder.display().to_string(),
+                source,
+            }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    #[test]
+    fn missing_default_secret_names_the_variable() {
+        let error = EndpointSecrets::parse(None, None, None).expect_err("missing");
+        assert!(error.to_string().contains("PROJECTOR_WEBHOOK_SECRET"));
+    }
+
+    #[test]
+    fn malformed_secret_names_the_variable_but_not_the_value() {
+        let bad = "whsec_NotValidBase64!!";
+        let error = EndpointSecrets::parse(Some(SECRET), Some(bad), None).expect_err("bad");
+        let text = error.to_string();
+        assert!(text.contains("PROJECTOR_WEBHOOK_SECRET_PSAPI"), "{text}");
+        assert!(!text.contains("NotValid"), "{text}");
+    }
+
+    #[test]
+    fn per_path_secret_overrides_the_default() {
+        let other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+        let secrets = EndpointSecrets::parse(Some(SECRET), Some(other), None).expect("valid");
+        assert_ne!(secrets.for_endpoint(Endpoint::Psapi), &secrets.default);
+        assert_eq!(secrets.for_endpoint(Endpoint::Contracting), &secrets.default);
+    }
+}

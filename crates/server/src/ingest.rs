@@ -1,0 +1,119 @@
+//! `POST /webhooks/{endpoint}`: verify over the raw bytes, interpret, append,
+//! and answer only once the event is durably committed.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use agentsync_events::interpret;
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use http_body_util::LengthLimitError;
+use event_store::{AppendOutcome, NewEntry};
+use serde::Serialize;
+use webhook_verify::{DeliveryHeaders, verify};
+
+use crate::config::Endpoint;
+use crate::error::ApiError;
+use crate::router::AppState;
+
+/// The answer to an accepted or duplicate delivery.
+#[derive(Debug, Serialize)]
+pub struct Ack {
+    status: &'static str,
+    position: i64,
+}
+
+/// Receives one delivery. The whole of it (reading the body, verifying,
+/// committing) runs under the answer deadline: past it the sender gets 503,
+/// never a late 200.
+pub async fn receive_webhook(
+    State(state): State<AppState>,
+    Path(endpoint): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<Ack>, ApiError> {
+    let endpoint = Endpoint::from_name(&endpoint).ok_or(ApiError::NotFound)?;
+    let deadline = state.config.ack_deadline;
+    tokio::time::timeout(deadline, accept_delivery(&state, endpoint, &headers, body))
+        .await
+        .unwrap_or(Err(ApiError::DeadlineExceeded))
+}
+
+async fn accept_delivery(
+    state: &AppState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Json<Ack>, ApiError> {
+    let limit = state.config.max_body_bytes;
+    let body = read_body(body, limit).await?;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let delivery_headers = DeliveryHeaders {
+        id: header_text(headers, "webhook-id", "svix-id")?,
+        timestamp: header_text(headers, "webhook-timestamp", "svix-timestamp")?,
+        signature: header_text(headers, "webhook-signature", "svix-signature")?,
+    };
+    let secrets = state.config.secrets.for_endpoint(endpoint);
+    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+    let verified = verify(delivery_headers, &body, secrets, now_secs, state.config.tolerance_secs)?;
+
+    let interpretation = interpret(&body);
+    let entry = NewEntry {
+        webhook_id: verified.webhook_id,
+        event_id: interpretation.event_id,
+        event_type: interpretation.event_type,
+        occurred_at: interpretation.occurred_at,
+        received_at: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
+        source: endpoint.path(),
+        npn: interpretation.npn,
+        unfolded_reason: interpretation.outcome.err().map(|reason| reason.code().to_owned()),
+        body: body.to_vec(),
+    };
+    let outcome = state
+        .writer
+        .append(entry)
+        .await
+        .map_err(|_| ApiError::StoreUnavailable)?;
+    let ack = match outcome {
+        AppendOutcome::Appended(position) => Ack { status: "accepted", position },
+        AppendOutcome::Duplicate(position) => Ack { status: "duplicate", position },
+    };
+    Ok(Json(ack))
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    match to_bytes(body, limit).await {
+        Ok(bytes) => Ok(bytes),
+        Err(error) if is_length_limit(&error) => Err(ApiError::PayloadTooLarge { limit }),
+        Err(_) => Err(ApiError::BodyUnreadable),
+    }
+}
+
+/// Whether reading failed because the body passed the limit (the error is
+/// wrapped a few layers deep by axum and http-body-util).
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+/// A header's value under its Standard Webhooks name or its `svix-` name.
+fn header_text<'a>(
+    headers: &'a HeaderMap,
+    name: &'static str,
+    svix_name: &'static str,
+) -> Result<Option<&'a str>, ApiError> {
+    let Some(value) = headers.get(name).or_else(|| headers.get(svix_name)) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .map(Some)
+        .map_err(|_| ApiError::HeaderEncoding(name))
+}

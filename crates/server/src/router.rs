@@ -1,0 +1,48 @@
+//! The axum router: every route of the service and the state they share.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use event_store::{LogWriter, Store};
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServeConfig;
+use crate::error::ApiError;
+use crate::ingest::receive_webhook;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The validated configuration.
+    pub config: Arc<ServeConfig>,
+    /// The database, for reads.
+    pub store: Store,
+    /// The single log writer.
+    pub writer: LogWriter,
+}
+
+/// Builds the service's router.
+pub fn build_router(state: AppState) -> Router {
+    Router::new()
+        .route("/webhooks/{endpoint}", post(receive_webhook))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// 200 while the process is up.
+async fn healthz() -> (StatusCode, &'static str) {
+    (StatusCode::OK, "ok")
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

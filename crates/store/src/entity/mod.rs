@@ -1,0 +1,5 @@
+//! sea-orm entities, one file per table. They mirror `migrations/`.
+
+pub mod event_log;
+pub mod producer_state;
+pub mod projection_meta;

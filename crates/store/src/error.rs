@@ -1,0 +1,18 @@
+//! The store's one error type.
+
+use sea_orm::DbErr;
+
+/// Why the store could not do what was asked. Every variant means "not
+/// committed": the HTTP edge answers 503 so the sender retries.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed (locked, read-only, full, IO).
+    #[error("the database could not complete the operation: {0}")]
+    Database(#[from] DbErr),
+    /// The writer task has stopped (the service is shutting down).
+    #[error("the log writer has stopped")]
+    WriterClosed,
+    /// A stored document could not be read back.
+    #[error("a stored document is corrupt: {0}")]
+    Corrupt(String),
+}

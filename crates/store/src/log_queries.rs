@@ -1,0 +1,110 @@
+//! Reading the event log.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::entity::event_log::{self, Column, Entity as EventLog};
+use crate::{LogEntry, Store, StoreError};
+
+/// Which log entries to list.
+#[derive(Debug, Clone, Default)]
+pub struct LogFilter {
+    /// Only entries naming this NPN.
+    pub npn: Option<String>,
+    /// Only entries of this event type.
+    pub event_type: Option<String>,
+}
+
+impl LogFilter {
+    fn condition(&self) -> Condition {
+        let mut condition = Condition::all();
+        if let Some(npn) = &self.npn {
+            condition = condition.add(Column::Npn.eq(npn.clone()));
+        }
+        if let Some(event_type) = &self.event_type {
+            condition = condition.add(Column::EventType.eq(event_type.clone()));
+        }
+        condition
+    }
+}
+
+/// How many log entries have one event type (`None`: no readable type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeCount {
+    /// The event type.
+    pub event_type: Option<String>,
+    /// How many entries have it.
+    pub count: i64,
+}
+
+impl Store {
+    /// The highest position in the log (0 when empty).
+    pub async fn log_head(&self) -> Result<i64, StoreError> {
+        let head: Option<Option<i64>> = EventLog::find()
+            .select_only()
+            .expr(Expr::col(Column::Position).max())
+            .into_tuple()
+            .one(self.reader())
+            .await?;
+        Ok(head.flatten().unwrap_or(0))
+    }
+
+    /// How many entries match the filter.
+    pub async fn count_entries(&self, filter: &LogFilter) -> Result<u64, StoreError> {
+        Ok(EventLog::find()
+            .filter(filter.condition())
+            .count(self.reader())
+            .await?)
+    }
+
+    /// Up to `limit` entries after `after` (a position), oldest first.
+    pub async fn list_entries(
+        &self,
+        filter: &LogFilter,
+        after: i64,
+        limit: u64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(EventLog::find()
+            .filter(filter.condition())
+            .filter(Column::Position.gt(after))
+            .order_by_asc(Column::Position)
+            .limit(limit)
+            .all(self.reader())
+            .await?)
+    }
+
+    /// The entry a delivery was stored as.
+    pub async fn entry_by_webhook_id(&self, webhook_id: &str) -> Result<Option<LogEntry>, StoreError> {
+        Ok(EventLog::find()
+            .filter(Column::WebhookId.eq(webhook_id))
+            .one(self.reader())
+            .await?)
+    }
+
+    /// Entries per event type, for stats.
+    pub async fn count_by_type(&self) -> Result<Vec<TypeCount>, StoreError> {
+        let rows: Vec<(Option<String>, i64)> = EventLog::find()
+            .select_only()
+            .column(Column::EventType)
+            .column_as(Expr::col(Column::Position).count(), "count")
+            .group_by(Column::EventType)
+            .order_by_asc(Column::EventType)
+            .into_tuple()
+            .all(self.reader())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(event_type, count)| TypeCount { event_type, count })
+            .collect())
+    }
+
+    /// How many entries could not be folded.
+    pub async fn count_unfolded(&self) -> Result<u64, StoreError> {
+        Ok(EventLog::find()
+            .filter(event_log::Column::UnfoldedReason.is_not_null())
+            .count(self.reader())
+            .await?)
+    }
+}

@@ -1,0 +1,92 @@
+//! Opening the database: SQLite options set explicitly, two pools sized on
+//! purpose, migrations applied.
+
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use crate::error::StoreError;
+
+/// How to open the store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// A sea-orm database URL, e.g. `sqlite://data/producer-projector.db`.
+    pub url: String,
+    /// How long SQLite waits for a lock before answering "busy".
+    pub busy_timeout: Duration,
+    /// Connections for queries (GraphQL, checks); writes have their own.
+    pub read_connections: u32,
+}
+
+impl StoreOptions {
+    /// Options with the service defaults for `url`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            busy_timeout: Duration::from_secs(2),
+            read_connections: 4,
+        }
+    }
+}
+
+/// The opened database: a pool for reads and one connection for the single
+/// writer. With SQLite in WAL mode readers never block the writer.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+}
+
+impl Store {
+    /// Opens (creating if missing) and migrates the database.
+    pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let write = connect(options, 1).await?;
+        Migrator::up(&write, None).await?;
+        let read = connect(options, options.read_connections.max(1)).await?;
+        Ok(Self { read, write })
+    }
+
+    /// Applies pending migrations without opening the read pool.
+    pub async fn migrate(options: &StoreOptions) -> Result<usize, StoreError> {
+        let write = connect(options, 1).await?;
+        let pending = Migrator::get_pending_migrations(&write).await?.len();
+        Migrator::up(&write, None).await?;
+        Ok(pending)
+    }
+
+    /// The pool for queries.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// The writer's connection. Only the log writer and the projection's
+    /// swap use it, so writes are serialised in the process.
+    pub fn writer_connection(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    /// Whether the database answers and every migration is applied.
+    pub async fn check_ready(&self) -> Result<bool, StoreError> {
+        self.read.execute_unprepared("SELECT 1").await?;
+        Ok(Migrator::get_pending_migrations(&self.read).await?.is_empty())
+    }
+}
+
+async fn connect(options: &StoreOptions, connections: u32) -> Result<DatabaseConnection, StoreError> {
+    let busy_timeout = options.busy_timeout;
+    let mut connect = ConnectOptions::new(options.url.clone());
+    connect
+        .max_connections(connections)
+        .min_connections(1)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |sqlite| {
+            sqlite
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(busy_timeout)
+        });
+    Ok(Database::connect(connect).await?)
+}

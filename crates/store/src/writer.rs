@@ -1,0 +1,314 @@
+//! The single log writer: group commit of concurrent deliveries.
+//!
+//! Handlers send a [`NewEntry`] and wait for its [`AppendOutcome`]. The
+//! writer drains whatever is queued, appends it in one `BEGIN IMMEDIATE`
+//! transaction (duplicates by webhook id or event id append nothing), lets
+//! the [`AppendHook`] fold the new entries in the same transaction, commits,
+//! and only then answers each waiter. One fsync serves the whole batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use crate::entity::event_log::{self, Entity as EventLog};
+use crate::error::StoreError;
+use crate::{LogEntry, Store};
+
+/// A verified delivery, ready to append. `position` is assigned at commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEntry {
+    /// The `webhook-id` header.
+    pub webhook_id: String,
+    /// The envelope `id`, where the body has one.
+    pub event_id: Option<String>,
+    /// The envelope `type`, where the body has one.
+    pub event_type: Option<String>,
+    /// The envelope `timestamp`, in microseconds since the epoch.
+    pub occurred_at: Option<i64>,
+    /// Reception time, in microseconds since the epoch.
+    pub received_at: i64,
+    /// The webhook path.
+    pub source: String,
+    /// The normalised NPN.
+    pub npn: Option<String>,
+    /// Why the body cannot be folded, if it cannot.
+    pub unfolded_reason: Option<String>,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
+impl NewEntry {
+    fn at(self, position: i64) -> LogEntry {
+        LogEntry {
+            position,
+            webhook_id: self.webhook_id,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            occurred_at: self.occurred_at,
+            received_at: self.received_at,
+            source: self.source,
+            npn: self.npn,
+            unfolded_reason: self.unfolded_reason,
+            body: self.body,
+        }
+    }
+}
+
+/// What happened to one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOutcome {
+    /// Newly appended at this position.
+    Appended(i64),
+    /// Already in the log (same webhook id or event id) at this position.
+    Duplicate(i64),
+}
+
+impl AppendOutcome {
+    /// The log position the delivery lives at.
+    pub fn position(self) -> i64 {
+        match self {
+            Self::Appended(position) | Self::Duplicate(position) => position,
+        }
+    }
+}
+
+/// Work done inside the append transaction, after the entries are inserted
+/// and before the commit: the projection folds them here, so that a query
+/// never sees the log ahead of the state (read-after-ack).
+pub trait AppendHook: Send + Sync + 'static {
+    /// Folds newly appended entries (never duplicates) within `txn`.
+    fn after_append<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        entries: &'a [LogEntry],
+    ) -> BoxFuture<'a, Result<(), DbErr>>;
+}
+
+/// A hook that does nothing, for a log without projection.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHook;
+
+impl AppendHook for NoHook {
+    fn after_append<'a>(
+        &'a self,
+        _txn: &'a DatabaseTransaction,
+        _entries: &'a [LogEntry],
+    ) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Tuning of the group commit.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterOptions {
+    /// The most deliveries committed in one transaction.
+    pub max_batch: usize,
+    /// How many deliveries may wait for the writer before senders queue.
+    pub queue_depth: usize,
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self {
+            max_batch: 512,
+            queue_depth: 4096,
+        }
+    }
+}
+
+struct Request {
+    entry: NewEntry,
+    reply: oneshot::Sender<Result<AppendOutcome, Arc<StoreError>>>,
+}
+
+/// The handle to the writer task. Cloning is cheap; the task stops when the
+/// last handle is dropped.
+#[derive(Clone, Debug)]
+pub struct LogWriter {
+    requests: mpsc::Sender<Request>,
+    gate: Arc<Mutex<()>>,
+}
+
+impl LogWriter {
+    /// Starts the writer task on the store's write connection.
+    pub fn start(store: &Store, hook: Arc<dyn AppendHook>, options: WriterOptions) -> Self {
+        let (requests, receiver) = mpsc::channel(options.queue_depth.max(1));
+        let gate = Arc::new(Mutex::new(()));
+        let task = WriterTask {
+            db: store.writer_connection().clone(),
+            hook,
+            gate: gate.clone(),
+            max_batch: options.max_batch.max(1),
+        };
+        tokio::spawn(task.run(receiver));
+        Self { requests, gate }
+    }
+
+    /// Appends one delivery and waits until it is durably committed (or
+    /// found to be a duplicate).
+    pub async fn append(&self, entry: NewEntry) -> Result<AppendOutcome, Arc<StoreError>> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request { entry, reply })
+            .await
+            .map_err(|_| Arc::new(StoreError::WriterClosed))?;
+        answer
+            .await
+            .map_err(|_| Arc::new(StoreError::WriterClosed))?
+    }
+
+    /// The lock the writer holds for each batch. A rebuild holds it while it
+    /// catches up and swaps, so no append slips between the two.
+    pub fn gate(&self) -> Arc<Mutex<()>> {
+        self.gate.clone()
+    }
+}
+
+struct WriterTask {
+    db: DatabaseConnection,
+    hook: Arc<dyn AppendHook>,
+    gate: Arc<Mutex<()>>,
+    max_batch: usize,
+}
+
+impl WriterTask {
+    async fn run(self, mut receiver: mpsc::Receiver<Request>) {
+        let mut batch = Vec::with_capacity(self.max_batch);
+        while receiver.recv_many(&mut batch, self.max_batch).await > 0 {
+            // A waiter that gave up (its deadline passed) was answered 503;
+            // committing its delivery anyway would be harmless, but skipping
+            // it keeps "503" meaning "not stored" whenever possible.
+            batch.retain(|request| !request.reply.is_closed());
+            if batch.is_empty() {
+                continue;
+            }
+            let entries: Vec<NewEntry> = batch.iter().map(|r| r.entry.clone()).collect();
+            let result = {
+                let _gate = self.gate.lock().await;
+                commit_batch(&self.db, self.hook.as_ref(), entries).await
+            };
+            answer(std::mem::take(&mut batch), result);
+        }
+    }
+}
+
+fn answer(batch: Vec<Request>, result: Result<Vec<AppendOutcome>, DbErr>) {
+    match result {
+        Ok(outcomes) => {
+            for (request, outcome) in batch.into_iter().zip(outcomes) {
+                let _ = request.reply.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            tracing::warn!(error = %error, deliveries = batch.len(), "append batch was not committed");
+            let shared = Arc::new(StoreError::Database(error));
+            for request in batch {
+                let _ = request.reply.send(Err(shared.clone()));
+            }
+        }
+    }
+}
+
+/// Appends a batch in one immediate transaction; see the module docs.
+async fn commit_batch(
+    db: &DatabaseConnection,
+    hook: &dyn AppendHook,
+    entries: Vec<NewEntry>,
+) -> Result<Vec<AppendOutcome>, DbErr> {
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
+    let mut known = KnownKeys::load(&txn, &entries).await?;
+    let mut head = head_position_in(&txn).await?;
+    let mut outcomes = Vec::with_capacity(entries.len());
+    let mut appended = Vec::new();
+    for entry in entries {
+        if let Some(position) = known.position_of(&entry) {
+            outcomes.push(AppendOutcome::Duplicate(position));
+            continue;
+        }
+        head += 1;
+        known.remember(&entry, head);
+        outcomes.push(AppendOutcome::Appended(head));
+        appended.push(entry.at(head));
+    }
+    if !appended.is_empty() {
+        let models = appended.iter().cloned().map(event_log::ActiveModel::from);
+        EventLog::insert_many(models).exec_without_returning(&txn).await?;
+        hook.after_append(&txn, &appended).await?;
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// The positions of webhook ids and event ids already in the log or earlier
+/// in the same batch.
+struct KnownKeys {
+    webhook_ids: HashMap<String, i64>,
+    event_ids: HashMap<String, i64>,
+}
+
+impl KnownKeys {
+    async fn load(txn: &DatabaseTransaction, entries: &[NewEntry]) -> Result<Self, DbErr> {
+        let webhook_ids = entries.iter().map(|e| e.webhook_id.clone());
+        let event_ids = entries.iter().filter_map(|e| e.event_id.clone());
+        let rows: Vec<(i64, String, Option<String>)> = EventLog::find()
+            .select_only()
+            .columns([
+                event_log::Column::Position,
+                event_log::Column::WebhookId,
+                event_log::Column::EventId,
+            ])
+            .filter(
+                event_log::Column::WebhookId
+                    .is_in(webhook_ids)
+                    .or(event_log::Column::EventId.is_in(event_ids)),
+            )
+            .into_tuple()
+            .all(txn)
+            .await?;
+        let mut known = Self {
+            webhook_ids: HashMap::new(),
+            event_ids: HashMap::new(),
+        };
+        for (position, webhook_id, event_id) in rows {
+            known.webhook_ids.insert(webhook_id, position);
+            if let Some(event_id) = event_id {
+                known.event_ids.insert(event_id, position);
+            }
+        }
+        Ok(known)
+    }
+
+    fn position_of(&self, entry: &NewEntry) -> Option<i64> {
+        let by_event = entry.event_id.as_ref().and_then(|id| self.event_ids.get(id));
+        self.webhook_ids.get(&entry.webhook_id).or(by_event).copied()
+    }
+
+    fn remember(&mut self, entry: &NewEntry, position: i64) {
+        self.webhook_ids.insert(entry.webhook_id.clone(), position);
+        if let Some(event_id) = &entry.event_id {
+            self.event_ids.insert(event_id.clone(), position);
+        }
+    }
+}
+
+async fn head_position_in(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
+    let head: Option<Option<i64>> = EventLog::find()
+        .select_only()
+        .expr(Expr::col(event_log::Column::Position).max())
+        .into_tuple()
+        .one(txn)
+        .await?;
+    Ok(head.flatten().unwrap_or(0))
+}
