@@ -43,7 +43,10 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, columns) in [
             ("idx_event_log_npn", vec![EventLog::Npn, EventLog::Position]),
-            ("idx_event_log_type", vec![EventLog::EventType, EventLog::Position]),
+            (
+                "idx_event_log_type",
+                vec![EventLog::EventType, EventLog::Position],
+            ),
             ("idx_event_log_received", vec![EventLog::ReceivedAt]),
         ] {
             let mut index = Index::create();

@@ -1,1 +1,5 @@
-//! e2e
+//! End-to-end tests: the real app on an ephemeral port, a temporary SQLite
+//! file, real signed HTTP requests. One binary, so the app links once.
+
+mod ingest;
+mod support;

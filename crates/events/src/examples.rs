@@ -68,10 +68,10 @@ pub fn render_example(
         })?;
     envelope["id"] = Value::from(event_id);
     envelope["timestamp"] = Value::from(timestamp);
-    if let (Some(npn), Some(data)) = (npn, envelope.get_mut("data")) {
-        if data.get("npn").is_some() {
-            data["npn"] = Value::from(npn);
-        }
+    if let (Some(npn), Some(data)) = (npn, envelope.get_mut("data"))
+        && data.get("npn").is_some()
+    {
+        data["npn"] = Value::from(npn);
     }
     Ok(serde_json::to_vec(&envelope).expect("a JSON value always serialises"))
 }
@@ -96,11 +96,21 @@ mod tests {
 
     #[test]
     fn npn_is_replaced_only_where_the_example_has_one() {
-        let body = render_example("producersync.npn.activated", "e", "2025-01-01T00:00:00Z", Some("77"))
-            .expect("known type");
+        let body = render_example(
+            "producersync.npn.activated",
+            "e",
+            "2025-01-01T00:00:00Z",
+            Some("77"),
+        )
+        .expect("known type");
         assert_eq!(interpret(&body).npn.as_deref(), Some("77"));
-        let run = render_example("producersync.updates_available", "e", "2025-01-01T00:00:00Z", Some("77"))
-            .expect("known type");
+        let run = render_example(
+            "producersync.updates_available",
+            "e",
+            "2025-01-01T00:00:00Z",
+            Some("77"),
+        )
+        .expect("known type");
         assert_eq!(interpret(&run).npn, None);
     }
 

@@ -130,7 +130,9 @@ pub fn interpret(body: &[u8]) -> Interpretation {
     let has_npn_field = npn_field.is_some();
     let npn = npn_field.and_then(|value| normalise_npn(value).ok());
     let timestamp = envelope.get("timestamp").filter(|value| !value.is_null());
-    let occurred_at = timestamp.and_then(Value::as_str).and_then(parse_timestamp_micros);
+    let occurred_at = timestamp
+        .and_then(Value::as_str)
+        .and_then(parse_timestamp_micros);
 
     let outcome = match (&event_id, &event_type) {
         (Some(_), Some(_)) if timestamp.is_some() && occurred_at.is_none() => {

@@ -35,7 +35,9 @@ impl SubRecordKind {
     }
 
     fn from_type_segment(segment: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|kind| kind.type_segment() == segment)
+        Self::ALL
+            .into_iter()
+            .find(|kind| kind.type_segment() == segment)
     }
 }
 
@@ -133,7 +135,9 @@ mod tests {
     fn sub_record_types_are_recognised() {
         assert_eq!(
             TypeShape::of("id.producer.errors_and_omissions.deleted"),
-            Some(TypeShape::SubRecordDeleted(SubRecordKind::ErrorsAndOmissions))
+            Some(TypeShape::SubRecordDeleted(
+                SubRecordKind::ErrorsAndOmissions
+            ))
         );
         assert_eq!(
             TypeShape::of("id.producer.bank_account.updated"),

@@ -40,7 +40,11 @@ pub fn is_sensitive_key(key: &str) -> bool {
 /// for all of them when the text is four characters or shorter.
 pub fn mask_text(text: &str) -> String {
     let count = text.chars().count();
-    let visible = if count > VISIBLE_SUFFIX { VISIBLE_SUFFIX } else { 0 };
+    let visible = if count > VISIBLE_SUFFIX {
+        VISIBLE_SUFFIX
+    } else {
+        0
+    };
     let hidden = count - visible;
     let suffix: String = text.chars().skip(hidden).collect();
     format!("{}{suffix}", "•".repeat(hidden.max(1)))

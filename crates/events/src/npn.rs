@@ -47,7 +47,14 @@ mod tests {
 
     #[test]
     fn non_digits_are_refused() {
-        for value in [json!(""), json!("12a"), json!(-5), json!(1.5), json!(null), json!("12345678901")] {
+        for value in [
+            json!(""),
+            json!("12a"),
+            json!(-5),
+            json!(1.5),
+            json!(null),
+            json!("12345678901"),
+        ] {
             assert_eq!(normalise_npn(&value), Err(NpnError::NotDigits), "{value}");
         }
     }

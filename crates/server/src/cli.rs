@@ -14,7 +14,11 @@ use crate::config::{
 /// delivery in an append-only event log, and folds the log into the current
 /// state of each producer (by NPN).
 #[derive(Debug, Parser)]
-#[command(name = "producer-projector", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "producer-projector",
+    version,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// What to do; `serve` when omitted.
     #[command(subcommand)]
@@ -71,7 +75,11 @@ pub struct ServeArgs {
     #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET_PSAPI", hide_env_values = true)]
     pub webhook_secret_psapi: Option<String>,
     /// Secret(s) for /webhooks/contracting only, replacing PROJECTOR_WEBHOOK_SECRET there.
-    #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET_CONTRACTING", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PROJECTOR_WEBHOOK_SECRET_CONTRACTING",
+        hide_env_values = true
+    )]
     pub webhook_secret_contracting: Option<String>,
     /// How far (seconds, either direction) a delivery's webhook-timestamp may be from now.
     #[arg(long, env = "PROJECTOR_WEBHOOK_TOLERANCE_SECS", default_value_t = 300)]

@@ -37,7 +37,9 @@ impl Endpoint {
 
     /// The endpoint a path segment names.
     pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|endpoint| endpoint.name() == name)
+        Self::ALL
+            .into_iter()
+            .find(|endpoint| endpoint.name() == name)
     }
 }
 
@@ -57,7 +59,9 @@ pub struct EndpointSecrets {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The required default secret is absent.
-    #[error("{variable} is not set: set it to the endpoint's whsec_ signing secret (several may be given, separated by spaces or commas)")]
+    #[error(
+        "{variable} is not set: set it to the endpoint's whsec_ signing secret (several may be given, separated by spaces or commas)"
+    )]
     MissingSecret {
         /// The environment variable.
         variable: &'static str,
@@ -87,11 +91,12 @@ impl EndpointSecrets {
         psapi: Option<&str>,
         contracting: Option<&str>,
     ) -> Result<Self, ConfigError> {
-        let default = default
-            .filter(|text| !text.trim().is_empty())
-            .ok_or(ConfigError::MissingSecret {
-                variable: "PROJECTOR_WEBHOOK_SECRET",
-            })?;
+        let default =
+            default
+                .filter(|text| !text.trim().is_empty())
+                .ok_or(ConfigError::MissingSecret {
+                    variable: "PROJECTOR_WEBHOOK_SECRET",
+                })?;
         Ok(Self {
             default: parse_set(default, "PROJECTOR_WEBHOOK_SECRET")?,
             psapi: psapi
@@ -143,7 +148,10 @@ pub const DEFAULT_ACK_DEADLINE: Duration = Duration::from_millis(4_000);
 /// Creates the folder of a SQLite file URL if it is missing, so the default
 /// works on a fresh checkout. Other URLs are left alone.
 pub fn ensure_database_folder(url: &str) -> Result<(), ConfigError> {
-    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
         return Ok(());
     };
     let path = rest.split('?').next().unwrap_or(rest);
@@ -151,11 +159,12 @@ pub fn ensure_database_folder(url: &str) -> Result<(), ConfigError> {
         return Ok(());
     }
     match Path::new(path).parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => std::fs::create_dir_all(folder)
-            .map_err(|source| ConfigError::DatabaseFolder {
+        Some(folder) if !folder.as_os_str().is_empty() => {
+            std::fs::create_dir_all(folder).map_err(|source| ConfigError::DatabaseFolder {
                 path: folder.display().to_string(),
                 source,
-            }),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -186,6 +195,9 @@ mod tests {
         let other = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
         let secrets = EndpointSecrets::parse(Some(SECRET), Some(other), None).expect("valid");
         assert_ne!(secrets.for_endpoint(Endpoint::Psapi), &secrets.default);
-        assert_eq!(secrets.for_endpoint(Endpoint::Contracting), &secrets.default);
+        assert_eq!(
+            secrets.for_endpoint(Endpoint::Contracting),
+            &secrets.default
+        );
     }
 }

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use http_body_util::LengthLimitError;
 use event_store::{AppendOutcome, NewEntry};
+use http_body_util::LengthLimitError;
 use serde::Serialize;
 use webhook_verify::{DeliveryHeaders, verify};
 
@@ -48,7 +48,9 @@ async fn accept_delivery(
 ) -> Result<Json<Ack>, ApiError> {
     let limit = state.config.max_body_bytes;
     let body = read_body(body, limit).await?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO);
     let delivery_headers = DeliveryHeaders {
         id: header_text(headers, "webhook-id", "svix-id")?,
         timestamp: header_text(headers, "webhook-timestamp", "svix-timestamp")?,
@@ -56,7 +58,13 @@ async fn accept_delivery(
     };
     let secrets = state.config.secrets.for_endpoint(endpoint);
     let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    let verified = verify(delivery_headers, &body, secrets, now_secs, state.config.tolerance_secs)?;
+    let verified = verify(
+        delivery_headers,
+        &body,
+        secrets,
+        now_secs,
+        state.config.tolerance_secs,
+    )?;
 
     let interpretation = interpret(&body);
     let entry = NewEntry {
@@ -67,7 +75,10 @@ async fn accept_delivery(
         received_at: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
         source: endpoint.path(),
         npn: interpretation.npn,
-        unfolded_reason: interpretation.outcome.err().map(|reason| reason.code().to_owned()),
+        unfolded_reason: interpretation
+            .outcome
+            .err()
+            .map(|reason| reason.code().to_owned()),
         body: body.to_vec(),
     };
     let outcome = state
@@ -76,8 +87,14 @@ async fn accept_delivery(
         .await
         .map_err(|_| ApiError::StoreUnavailable)?;
     let ack = match outcome {
-        AppendOutcome::Appended(position) => Ack { status: "accepted", position },
-        AppendOutcome::Duplicate(position) => Ack { status: "duplicate", position },
+        AppendOutcome::Appended(position) => Ack {
+            status: "accepted",
+            position,
+        },
+        AppendOutcome::Duplicate(position) => Ack {
+            status: "duplicate",
+            position,
+        },
     };
     Ok(Json(ack))
 }

@@ -29,7 +29,9 @@ async fn main() -> anyhow::Result<()> {
 
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -47,7 +49,9 @@ async fn run_serve(args: ServeArgs) -> anyhow::Result<()> {
 
 async fn run_send_example(args: SendExampleArgs) -> anyhow::Result<()> {
     let Some(secret_text) = args.webhook_secret.as_deref() else {
-        bail!("PROJECTOR_WEBHOOK_SECRET (or --webhook-secret) is not set: send-example signs with it");
+        bail!(
+            "PROJECTOR_WEBHOOK_SECRET (or --webhook-secret) is not set: send-example signs with it"
+        );
     };
     let secrets = SecretSet::parse(secret_text)
         .map_err(|reason| anyhow::anyhow!("PROJECTOR_WEBHOOK_SECRET is not usable: {reason}"))?;
@@ -55,7 +59,10 @@ async fn run_send_example(args: SendExampleArgs) -> anyhow::Result<()> {
         bail!("PROJECTOR_WEBHOOK_SECRET holds no secret");
     };
     let report = send_example(&args.url, secret, &args.event_type, args.npn.as_deref()).await?;
-    println!("{} {} (webhook-id {})", report.status, report.body, report.webhook_id);
+    println!(
+        "{} {} (webhook-id {})",
+        report.status, report.body, report.webhook_id
+    );
     if !(200..300).contains(&report.status) {
         bail!("the service answered {}", report.status);
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use event_store::{LogWriter, Store};
@@ -28,6 +29,7 @@ pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/{endpoint}", post(receive_webhook))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(TraceLayer::new_for_http())
@@ -37,6 +39,19 @@ pub fn build_router(state: AppState) -> Router {
 /// 200 while the process is up.
 async fn healthz() -> (StatusCode, &'static str) {
     (StatusCode::OK, "ok")
+}
+
+/// 200 when the database answers and every migration is applied; 503
+/// otherwise, so a load balancer sends traffic elsewhere.
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.check_ready().await {
+        Ok(true) => (StatusCode::OK, "ready"),
+        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+        Err(error) => {
+            tracing::warn!(error = %error, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+    }
 }
 
 async fn not_found() -> ApiError {

@@ -42,7 +42,9 @@ pub async fn send_example(
     event_type: &str,
     npn: Option<&str>,
 ) -> Result<SendReport, SendError> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let unique = format!("{:x}{:x}", now.as_nanos(), std::process::id());
     let event_id = format!("whe_{unique}");
     let webhook_id = format!("msg_{unique}");

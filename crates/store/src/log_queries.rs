@@ -76,7 +76,10 @@ impl Store {
     }
 
     /// The entry a delivery was stored as.
-    pub async fn entry_by_webhook_id(&self, webhook_id: &str) -> Result<Option<LogEntry>, StoreError> {
+    pub async fn entry_by_webhook_id(
+        &self,
+        webhook_id: &str,
+    ) -> Result<Option<LogEntry>, StoreError> {
         Ok(EventLog::find()
             .filter(Column::WebhookId.eq(webhook_id))
             .one(self.reader())

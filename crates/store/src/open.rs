@@ -70,11 +70,16 @@ impl Store {
     /// Whether the database answers and every migration is applied.
     pub async fn check_ready(&self) -> Result<bool, StoreError> {
         self.read.execute_unprepared("SELECT 1").await?;
-        Ok(Migrator::get_pending_migrations(&self.read).await?.is_empty())
+        Ok(Migrator::get_pending_migrations(&self.read)
+            .await?
+            .is_empty())
     }
 }
 
-async fn connect(options: &StoreOptions, connections: u32) -> Result<DatabaseConnection, StoreError> {
+async fn connect(
+    options: &StoreOptions,
+    connections: u32,
+) -> Result<DatabaseConnection, StoreError> {
     let busy_timeout = options.busy_timeout;
     let mut connect = ConnectOptions::new(options.url.clone());
     connect

@@ -244,7 +244,9 @@ async fn commit_batch(
     }
     if !appended.is_empty() {
         let models = appended.iter().cloned().map(event_log::ActiveModel::from);
-        EventLog::insert_many(models).exec_without_returning(&txn).await?;
+        EventLog::insert_many(models)
+            .exec_without_returning(&txn)
+            .await?;
         hook.after_append(&txn, &appended).await?;
     }
     txn.commit().await?;
@@ -291,8 +293,14 @@ impl KnownKeys {
     }
 
     fn position_of(&self, entry: &NewEntry) -> Option<i64> {
-        let by_event = entry.event_id.as_ref().and_then(|id| self.event_ids.get(id));
-        self.webhook_ids.get(&entry.webhook_id).or(by_event).copied()
+        let by_event = entry
+            .event_id
+            .as_ref()
+            .and_then(|id| self.event_ids.get(id));
+        self.webhook_ids
+            .get(&entry.webhook_id)
+            .or(by_event)
+            .copied()
     }
 
     fn remember(&mut self, entry: &NewEntry, position: i64) {

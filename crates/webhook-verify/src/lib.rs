@@ -12,6 +12,4 @@ mod verify;
 
 pub use secret::{Secret, SecretError, SecretSet};
 pub use signature::{SignatureEntry, parse_signature_header, sign};
-pub use verify::{
-    DEFAULT_TOLERANCE_SECS, DeliveryHeaders, Rejection, VerifiedDelivery, verify,
-};
+pub use verify::{DEFAULT_TOLERANCE_SECS, DeliveryHeaders, Rejection, VerifiedDelivery, verify};

@@ -83,9 +83,18 @@ mod tests {
         assert_eq!(
             entries,
             vec![
-                SignatureEntry { version: "v1", signature: "abc" },
-                SignatureEntry { version: "v1a", signature: "def" },
-                SignatureEntry { version: "v2", signature: "" },
+                SignatureEntry {
+                    version: "v1",
+                    signature: "abc"
+                },
+                SignatureEntry {
+                    version: "v1a",
+                    signature: "def"
+                },
+                SignatureEntry {
+                    version: "v2",
+                    signature: ""
+                },
             ]
         );
     }
@@ -106,7 +115,10 @@ mod tests {
     fn empty_or_truncated_signatures_never_match() {
         let secret = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid");
         for claimed in ["", "g0hM9", "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE"] {
-            assert!(!signature_matches(&secret, "msg", 1, b"", claimed), "{claimed}");
+            assert!(
+                !signature_matches(&secret, "msg", 1, b"", claimed),
+                "{claimed}"
+            );
         }
     }
 }

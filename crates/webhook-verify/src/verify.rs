@@ -54,7 +54,9 @@ pub enum Rejection {
         tolerance_secs: u64,
     },
     /// The timestamp is further in the future than the tolerance.
-    #[error("the webhook-timestamp is {ahead_secs} s in the future, more than the {tolerance_secs} s allowed")]
+    #[error(
+        "the webhook-timestamp is {ahead_secs} s in the future, more than the {tolerance_secs} s allowed"
+    )]
     TimestampTooNew {
         /// How far ahead of `now` the timestamp is.
         ahead_secs: u64,

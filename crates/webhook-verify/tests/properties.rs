@@ -104,12 +104,33 @@ fn each_missing_header_is_named() {
     let full = headers("msg", "10", "v1,abc");
     let cases = [
         (DeliveryHeaders { id: None, ..full }, "webhook-id"),
-        (DeliveryHeaders { id: Some(""), ..full }, "webhook-id"),
-        (DeliveryHeaders { timestamp: None, ..full }, "webhook-timestamp"),
-        (DeliveryHeaders { signature: None, ..full }, "webhook-signature"),
+        (
+            DeliveryHeaders {
+                id: Some(""),
+                ..full
+            },
+            "webhook-id",
+        ),
+        (
+            DeliveryHeaders {
+                timestamp: None,
+                ..full
+            },
+            "webhook-timestamp",
+        ),
+        (
+            DeliveryHeaders {
+                signature: None,
+                ..full
+            },
+            "webhook-signature",
+        ),
     ];
     for (case, name) in cases {
-        assert_eq!(verify(case, b"", &secrets, 10, TOLERANCE), Err(Rejection::MissingHeader(name)));
+        assert_eq!(
+            verify(case, b"", &secrets, 10, TOLERANCE),
+            Err(Rejection::MissingHeader(name))
+        );
     }
 }
 
@@ -117,7 +138,13 @@ fn each_missing_header_is_named() {
 fn malformed_values_are_told_apart_from_forgeries() {
     let secrets = SecretSet::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid");
     let check = |timestamp: &str, signature: &str| {
-        verify(headers("msg", timestamp, signature), b"", &secrets, 10, TOLERANCE)
+        verify(
+            headers("msg", timestamp, signature),
+            b"",
+            &secrets,
+            10,
+            TOLERANCE,
+        )
     };
     assert_eq!(check("10.0", "v1,abc"), Err(Rejection::InvalidTimestamp));
     assert_eq!(check("ten", "v1,abc"), Err(Rejection::InvalidTimestamp));

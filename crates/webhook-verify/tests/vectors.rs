@@ -47,7 +47,14 @@ impl Case {
             timestamp: Some(&self.timestamp),
             signature: Some(&self.signature),
         };
-        verify(headers, &self.body(), &secrets, self.now, DEFAULT_TOLERANCE_SECS).is_ok()
+        verify(
+            headers,
+            &self.body(),
+            &secrets,
+            self.now,
+            DEFAULT_TOLERANCE_SECS,
+        )
+        .is_ok()
     }
 }
 
@@ -64,10 +71,19 @@ fn load_cases() -> Vec<Case> {
 #[test]
 fn verifier_agrees_with_every_v1_vector() {
     let cases = load_cases();
-    assert!(cases.len() >= 40, "expected the full vector set, got {}", cases.len());
+    assert!(
+        cases.len() >= 40,
+        "expected the full vector set, got {}",
+        cases.len()
+    );
     let mut checked = 0;
     for case in cases.iter().filter(|case| case.scheme == "v1") {
-        assert_eq!(case.accepted(), case.valid, "vector disagrees: {}", case.note);
+        assert_eq!(
+            case.accepted(),
+            case.valid,
+            "vector disagrees: {}",
+            case.note
+        );
         checked += 1;
     }
     println!("{checked} v1 vectors agree");

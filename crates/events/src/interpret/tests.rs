@@ -19,15 +19,25 @@ fn activated_event_is_understood_with_its_keys() {
 
 #[test]
 fn timestamps_with_and_without_fraction_or_offset() {
-    assert_eq!(parse_timestamp_micros("2025-07-24T22:51:05Z"), Some(1_753_397_465_000_000));
-    assert_eq!(parse_timestamp_micros("2025-07-24T22:51:05.5+00:00"), Some(1_753_397_465_500_000));
-    assert_eq!(parse_timestamp_micros("2025-07-24T22:51:05"), Some(1_753_397_465_000_000));
+    assert_eq!(
+        parse_timestamp_micros("2025-07-24T22:51:05Z"),
+        Some(1_753_397_465_000_000)
+    );
+    assert_eq!(
+        parse_timestamp_micros("2025-07-24T22:51:05.5+00:00"),
+        Some(1_753_397_465_500_000)
+    );
+    assert_eq!(
+        parse_timestamp_micros("2025-07-24T22:51:05"),
+        Some(1_753_397_465_000_000)
+    );
     assert_eq!(parse_timestamp_micros("yesterday"), None);
 }
 
 #[test]
 fn absent_timestamp_is_allowed() {
-    let parsed = interpret_json(json!({"id": "e", "type": "id.producer.deleted", "data": {"npn": "1"}}));
+    let parsed =
+        interpret_json(json!({"id": "e", "type": "id.producer.deleted", "data": {"npn": "1"}}));
     assert_eq!(parsed.occurred_at, None);
     assert_eq!(parsed.outcome, Ok(EventKind::ProfileDeleted));
 }
@@ -36,14 +46,38 @@ fn absent_timestamp_is_allowed() {
 fn each_reason_is_reported() {
     let cases = [
         (json!([1, 2]), NotUnderstood::NotAnEnvelope),
-        (json!({"type": "producersync.npn.activated"}), NotUnderstood::NotAnEnvelope),
-        (json!({"id": "e", "type": "x.y", "data": {}}), NotUnderstood::UnknownType),
-        (json!({"id": "e", "type": "producersync.npn.activated", "timestamp": "soon", "data": {"npn": "1"}}), NotUnderstood::InvalidTimestamp),
-        (json!({"id": "e", "type": "producersync.npn.activated", "data": "npn"}), NotUnderstood::DataNotObject),
-        (json!({"id": "e", "type": "producersync.npn.activated", "data": {}}), NotUnderstood::MissingNpn),
-        (json!({"id": "e", "type": "producersync.npn.activated", "data": {"npn": "x1"}}), NotUnderstood::InvalidNpn),
-        (json!({"id": "e", "type": "id.producer.phone.updated", "data": {"npn": "1"}}), NotUnderstood::MissingRecordId),
-        (json!({"id": "e", "type": "producersync.updates_available", "data": {}}), NotUnderstood::MissingRunDate),
+        (
+            json!({"type": "producersync.npn.activated"}),
+            NotUnderstood::NotAnEnvelope,
+        ),
+        (
+            json!({"id": "e", "type": "x.y", "data": {}}),
+            NotUnderstood::UnknownType,
+        ),
+        (
+            json!({"id": "e", "type": "producersync.npn.activated", "timestamp": "soon", "data": {"npn": "1"}}),
+            NotUnderstood::InvalidTimestamp,
+        ),
+        (
+            json!({"id": "e", "type": "producersync.npn.activated", "data": "npn"}),
+            NotUnderstood::DataNotObject,
+        ),
+        (
+            json!({"id": "e", "type": "producersync.npn.activated", "data": {}}),
+            NotUnderstood::MissingNpn,
+        ),
+        (
+            json!({"id": "e", "type": "producersync.npn.activated", "data": {"npn": "x1"}}),
+            NotUnderstood::InvalidNpn,
+        ),
+        (
+            json!({"id": "e", "type": "id.producer.phone.updated", "data": {"npn": "1"}}),
+            NotUnderstood::MissingRecordId,
+        ),
+        (
+            json!({"id": "e", "type": "producersync.updates_available", "data": {}}),
+            NotUnderstood::MissingRunDate,
+        ),
     ];
     for (body, reason) in cases {
         assert_eq!(interpret_json(body.clone()).outcome, Err(reason), "{body}");
@@ -64,7 +98,10 @@ fn unknown_types_keep_their_keys_for_dedup() {
 #[test]
 fn deeply_nested_json_is_refused_without_overflowing_the_stack() {
     let body = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    assert_eq!(interpret(body.as_bytes()).outcome, Err(NotUnderstood::NotJson));
+    assert_eq!(
+        interpret(body.as_bytes()).outcome,
+        Err(NotUnderstood::NotJson)
+    );
 }
 
 #[test]
@@ -74,6 +111,9 @@ fn sub_record_events_carry_their_id() {
     }));
     assert_eq!(
         parsed.outcome,
-        Ok(EventKind::SubRecordDeleted { kind: crate::SubRecordKind::Address, id: "addr_1".into() })
+        Ok(EventKind::SubRecordDeleted {
+            kind: crate::SubRecordKind::Address,
+            id: "addr_1".into()
+        })
     );
 }

@@ -1,0 +1,201 @@
+//! Running the real app on an ephemeral port with a temporary SQLite file,
+//! and sending it real signed requests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use event_store::{LogEntry, LogFilter, Store, StoreOptions};
+use producer_projector::{EndpointSecrets, ServeConfig, serve};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use webhook_verify::{Secret, sign};
+
+/// The development secret the tests sign with.
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// A second, unrelated secret.
+pub const OTHER_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+pub fn secret(text: &str) -> Secret {
+    Secret::parse(text).expect("test secrets are valid")
+}
+
+pub fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// A config for a database in `dir`, verifying with [`SECRET`].
+pub fn test_config(dir: &tempfile::TempDir) -> ServeConfig {
+    let path = dir.path().join("log.db");
+    ServeConfig {
+        database_url: format!("sqlite://{}", path.display()),
+        secrets: EndpointSecrets::parse(Some(SECRET), None, None).expect("valid"),
+        tolerance_secs: 300,
+        max_body_bytes: 1_048_576,
+        ack_deadline: Duration::from_secs(4),
+    }
+}
+
+/// The app, running in this process on 127.0.0.1:0.
+pub struct TestServer {
+    pub address: SocketAddr,
+    pub config: ServeConfig,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start(config: ServeConfig) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let address = listener.local_addr().expect("bound address");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let run_config = config.clone();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            serve(run_config, listener, shutdown)
+                .await
+                .expect("serve runs");
+        });
+        let server = Self {
+            address,
+            config,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        };
+        server.wait_until_healthy().await;
+        server
+    }
+
+    async fn wait_until_healthy(&self) {
+        for _ in 0..200 {
+            let answer = self.client.get(self.url("/healthz")).send().await;
+            if answer.is_ok_and(|response| response.status().is_success()) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("the server did not become healthy");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task ends cleanly");
+        }
+    }
+
+    /// Posts `body` signed with `secret_text` under `webhook_id`, now.
+    pub async fn deliver(&self, endpoint: &str, webhook_id: &str, body: &[u8]) -> Answer {
+        self.deliver_signed(endpoint, webhook_id, now_secs(), body, SECRET)
+            .await
+    }
+
+    pub async fn deliver_signed(
+        &self,
+        endpoint: &str,
+        webhook_id: &str,
+        timestamp: i64,
+        body: &[u8],
+        secret_text: &str,
+    ) -> Answer {
+        let signature = sign(&secret(secret_text), webhook_id, timestamp, body);
+        let headers = [
+            ("webhook-id", webhook_id.to_owned()),
+            ("webhook-timestamp", timestamp.to_string()),
+            ("webhook-signature", signature),
+        ];
+        self.post_with_headers(endpoint, &headers, body.to_vec())
+            .await
+    }
+
+    pub async fn post_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut request = self.client.post(self.url(path)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        Answer::from(request.send().await.expect("request is answered")).await
+    }
+
+    /// Opens the same database, as another reader would.
+    pub async fn store(&self) -> Store {
+        Store::open(&StoreOptions::new(self.config.database_url.clone()))
+            .await
+            .expect("store opens")
+    }
+
+    pub async fn log(&self) -> Vec<LogEntry> {
+        self.store()
+            .await
+            .list_entries(&LogFilter::default(), 0, 10_000)
+            .await
+            .expect("log lists")
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        PathBuf::from(
+            self.config
+                .database_url
+                .trim_start_matches("sqlite://")
+                .to_owned(),
+        )
+    }
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub retry_after: Option<String>,
+    pub json: Value,
+}
+
+impl Answer {
+    async fn from(response: reqwest::Response) -> Self {
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let text = response.text().await.expect("body reads");
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Self {
+            status,
+            retry_after,
+            json,
+        }
+    }
+
+    pub fn code(&self) -> &str {
+        self.json["code"].as_str().unwrap_or("")
+    }
+}
+
+/// An envelope body with the given id, type, timestamp and data.
+pub fn envelope(id: &str, event_type: &str, timestamp: &str, data: Value) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id, "type": event_type, "timestamp": timestamp, "data": data
+    }))
+    .expect("serialises")
+}
