@@ -42,7 +42,7 @@ impl SubRecordKind {
 }
 
 /// What an understood event says, with the fields the fold needs.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventKind {
     /// `producersync.updates_available`: NIPR data was refreshed on `run_date`.
     UpdatesAvailable {

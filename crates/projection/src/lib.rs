@@ -1,1 +1,20 @@
-//! placeholder
+//! The projection, fourth stage of the line verify → append → fold → serve.
+//!
+//! [`fold`] is pure: (state, event) → state, no IO, no clock. The state
+//! depends only on the set of events folded, never on their order: for each
+//! attribute the event with the latest `(occurred_at, event_id)` wins.
+//! [`Projector`] applies the fold to each appended batch inside the append
+//! transaction, and rebuilds the whole projection from the log into a shadow
+//! generation that is swapped in without downtime.
+
+mod event;
+mod fold;
+mod projector;
+mod rebuild;
+mod state;
+
+pub use event::FoldEvent;
+pub use fold::{FOLD_VERSION, Projection, fold, fold_global};
+pub use projector::{LiveFold, Projector, ProjectorError, decode_state};
+pub use rebuild::RebuildReport;
+pub use state::{GlobalState, ProducerState, Stamp, Status, SubRecord, Versioned};

@@ -10,11 +10,22 @@ pub mod entity;
 mod error;
 mod log_queries;
 mod open;
+pub mod projection_queries;
 mod writer;
 
 pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
-pub use log_queries::{LogFilter, TypeCount};
+pub use log_queries::{LogFilter, TypeCount, list_entries_on};
 pub use open::{Store, StoreOptions};
+pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
-pub use writer::{AppendHook, AppendOutcome, LogWriter, NewEntry, NoHook, WriterOptions};
+
+/// Options for a write transaction that takes SQLite's write lock at once
+/// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
+pub fn immediate() -> sea_orm::TransactionOptions {
+    sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    }
+}
+pub use writer::{AppendHook, Appended, AppendOutcome, LogWriter, NewEntry, NoHook, WriterOptions};

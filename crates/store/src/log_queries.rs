@@ -2,7 +2,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::entity::event_log::{self, Column, Entity as EventLog};
@@ -39,6 +39,23 @@ pub struct TypeCount {
     pub count: i64,
 }
 
+/// [`Store::list_entries`] on a given connection or transaction, for a
+/// reader that must see exactly what its own transaction sees.
+pub async fn list_entries_on<C: ConnectionTrait>(
+    db: &C,
+    filter: &LogFilter,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<LogEntry>, StoreError> {
+    Ok(EventLog::find()
+        .filter(filter.condition())
+        .filter(Column::Position.gt(after))
+        .order_by_asc(Column::Position)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 impl Store {
     /// The highest position in the log (0 when empty).
     pub async fn log_head(&self) -> Result<i64, StoreError> {
@@ -66,13 +83,7 @@ impl Store {
         after: i64,
         limit: u64,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        Ok(EventLog::find()
-            .filter(filter.condition())
-            .filter(Column::Position.gt(after))
-            .order_by_asc(Column::Position)
-            .limit(limit)
-            .all(self.reader())
-            .await?)
+        list_entries_on(self.reader(), filter, after, limit).await
     }
 
     /// The entry a delivery was stored as.

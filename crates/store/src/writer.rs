@@ -13,9 +13,11 @@ use futures::future::BoxFuture;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 use tokio::sync::{Mutex, mpsc, oneshot};
+
+use agentsync_events::EventKind;
 
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
@@ -42,11 +44,23 @@ pub struct NewEntry {
     pub unfolded_reason: Option<String>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// The event as the ingest edge understood it (`None` when it could
+    /// not), handed to the [`AppendHook`] so the body is not parsed twice.
+    pub kind: Option<EventKind>,
+}
+
+/// An entry as committed, with the understood event for the hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    /// The stored row.
+    pub entry: LogEntry,
+    /// The understood event, if any.
+    pub kind: Option<EventKind>,
 }
 
 impl NewEntry {
-    fn at(self, position: i64) -> LogEntry {
-        LogEntry {
+    fn at(self, position: i64) -> Appended {
+        let entry = LogEntry {
             position,
             webhook_id: self.webhook_id,
             event_id: self.event_id,
@@ -57,6 +71,10 @@ impl NewEntry {
             npn: self.npn,
             unfolded_reason: self.unfolded_reason,
             body: self.body,
+        };
+        Appended {
+            entry,
+            kind: self.kind,
         }
     }
 }
@@ -87,7 +105,7 @@ pub trait AppendHook: Send + Sync + 'static {
     fn after_append<'a>(
         &'a self,
         txn: &'a DatabaseTransaction,
-        entries: &'a [LogEntry],
+        entries: &'a [Appended],
     ) -> BoxFuture<'a, Result<(), DbErr>>;
 }
 
@@ -99,7 +117,7 @@ impl AppendHook for NoHook {
     fn after_append<'a>(
         &'a self,
         _txn: &'a DatabaseTransaction,
-        _entries: &'a [LogEntry],
+        _entries: &'a [Appended],
     ) -> BoxFuture<'a, Result<(), DbErr>> {
         Box::pin(async { Ok(()) })
     }
@@ -222,12 +240,7 @@ async fn commit_batch(
     hook: &dyn AppendHook,
     entries: Vec<NewEntry>,
 ) -> Result<Vec<AppendOutcome>, DbErr> {
-    let txn = db
-        .begin_with_options(TransactionOptions {
-            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-            ..Default::default()
-        })
-        .await?;
+    let txn = db.begin_with_options(crate::immediate()).await?;
     let mut known = KnownKeys::load(&txn, &entries).await?;
     let mut head = head_position_in(&txn).await?;
     let mut outcomes = Vec::with_capacity(entries.len());
@@ -243,7 +256,9 @@ async fn commit_batch(
         appended.push(entry.at(head));
     }
     if !appended.is_empty() {
-        let models = appended.iter().cloned().map(event_log::ActiveModel::from);
+        let models = appended
+            .iter()
+            .map(|appended| event_log::ActiveModel::from(appended.entry.clone()));
         EventLog::insert_many(models)
             .exec_without_returning(&txn)
             .await?;

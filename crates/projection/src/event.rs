@@ -1,0 +1,52 @@
+//! What the fold sees of a log entry.
+
+use agentsync_events::{EventKind, interpret};
+
+use event_store::{Appended, LogEntry};
+
+use crate::state::Stamp;
+
+/// One understood event, reduced to what the fold needs. Log positions are
+/// deliberately absent: they reflect arrival order, which the state must
+/// not depend on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoldEvent {
+    /// The producer it concerns, if any.
+    pub npn: Option<String>,
+    /// When it counts as having occurred, and its tie-breaker.
+    pub stamp: Stamp,
+    /// What it says.
+    pub kind: EventKind,
+}
+
+impl FoldEvent {
+    /// Re-reads a log entry's raw body with this release's interpreter, as
+    /// a rebuild does. `None` when this release cannot fold it (it stays in
+    /// the log, flagged).
+    pub fn from_entry(entry: &LogEntry) -> Option<Self> {
+        let interpretation = interpret(&entry.body);
+        Some(Self {
+            npn: interpretation.npn,
+            stamp: Stamp {
+                time: interpretation.occurred_at.unwrap_or(entry.received_at),
+                event_id: interpretation.event_id.unwrap_or_default(),
+            },
+            kind: interpretation.outcome.ok()?,
+        })
+    }
+
+    /// The event of a just-appended entry, already understood by the ingest
+    /// edge, so the body is not parsed a second time.
+    pub fn from_appended(appended: &Appended) -> Option<Self> {
+        let kind = appended.kind.clone()?;
+        let entry = &appended.entry;
+        Some(Self {
+            npn: entry.npn.clone(),
+            stamp: Stamp {
+                time: entry.effective_time(),
+                event_id: entry.event_id.clone().unwrap_or_default(),
+            },
+            kind,
+        })
+    }
+}

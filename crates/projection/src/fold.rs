@@ -1,0 +1,85 @@
+//! The fold: pure, deterministic, independent of arrival order.
+
+use std::collections::BTreeMap;
+
+use agentsync_events::EventKind;
+
+use crate::event::FoldEvent;
+use crate::state::{GlobalState, ProducerState, Status, last_writer_wins};
+
+/// The version of the fold code. Bump it whenever [`fold`] changes what it
+/// produces: a service that finds a projection built by another version
+/// rebuilds it at start.
+pub const FOLD_VERSION: i32 = 1;
+
+/// Folds one event into one producer's state.
+pub fn fold(mut state: ProducerState, event: &FoldEvent) -> ProducerState {
+    let stamp = &event.stamp;
+    let time = stamp.time;
+    state.event_count += 1;
+    state.first_event_at = Some(state.first_event_at.map_or(time, |t| t.min(time)));
+    state.last_event_at = Some(state.last_event_at.map_or(time, |t| t.max(time)));
+    match &event.kind {
+        EventKind::NpnActivated => {
+            last_writer_wins(&mut state.status, stamp, Status::Active);
+            state.last_activated_at = Some(state.last_activated_at.map_or(time, |t| t.max(time)));
+        }
+        EventKind::NpnDeactivated => {
+            last_writer_wins(&mut state.status, stamp, Status::Inactive);
+            state.last_deactivated_at =
+                Some(state.last_deactivated_at.map_or(time, |t| t.max(time)));
+        }
+        EventKind::ProfileUpdated { profile } => {
+            last_writer_wins(&mut state.profile, stamp, profile.clone());
+            last_writer_wins(&mut state.deleted, stamp, false);
+        }
+        EventKind::ProfileDeleted => last_writer_wins(&mut state.deleted, stamp, true),
+        EventKind::SubRecordUpdated { kind, id, fields } => {
+            let records = state.sub_records.entry(kind.type_segment().to_owned()).or_default();
+            let mut slot = records.remove(id);
+            last_writer_wins(&mut slot, stamp, Some(fields.clone()));
+            records.extend(slot.map(|record| (id.clone(), record)));
+        }
+        EventKind::SubRecordDeleted { kind, id } => {
+            let records = state.sub_records.entry(kind.type_segment().to_owned()).or_default();
+            let mut slot = records.remove(id);
+            last_writer_wins(&mut slot, stamp, None);
+            records.extend(slot.map(|record| (id.clone(), record)));
+        }
+        EventKind::UpdatesAvailable { .. } | EventKind::HistoryOnly => {}
+    }
+    state
+}
+
+/// Folds one event into the global facts.
+pub fn fold_global(mut global: GlobalState, event: &FoldEvent) -> GlobalState {
+    if let EventKind::UpdatesAvailable { run_date } = &event.kind {
+        last_writer_wins(&mut global.run_date, &event.stamp, run_date.clone());
+    }
+    global
+}
+
+/// A whole projection in memory: what a rebuild fills, and what the
+/// property tests compare.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Projection {
+    /// Producer states by NPN.
+    pub producers: BTreeMap<String, ProducerState>,
+    /// Global facts.
+    pub global: GlobalState,
+}
+
+impl Projection {
+    /// Folds one event in: into its producer's state when it names one, and
+    /// into the global facts.
+    pub fn apply(&mut self, event: &FoldEvent) {
+        self.global = fold_global(std::mem::take(&mut self.global), event);
+        if let Some(npn) = &event.npn {
+            let state = self.producers.entry(npn.clone()).or_default();
+            *state = fold(std::mem::take(state), event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! Applying the fold to the database: live, inside each append transaction,
+//! and at start when the stored projection is missing, behind or built by
+//! another fold version.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use event_store::projection_queries::{
+    current_meta, delete_stale_generations, load_producers, set_applied, upsert_producers,
+};
+use event_store::{
+    AppendHook, Appended, DatabaseTransaction, DbErr, ProducerRow, ProjectionMeta, Store,
+    StoreError,
+};
+use futures::future::BoxFuture;
+use tokio::sync::Mutex;
+
+use crate::event::FoldEvent;
+use crate::fold::{FOLD_VERSION, fold, fold_global};
+use crate::rebuild::RebuildReport;
+use crate::state::{GlobalState, ProducerState};
+
+/// Why the projection could not be read, applied or rebuilt.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A rebuild is already running; only one runs at a time.
+    #[error("a rebuild is already running")]
+    RebuildRunning,
+    /// A stored state document could not be read.
+    #[error("a stored projection document is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+impl From<DbErr> for ProjectorError {
+    fn from(error: DbErr) -> Self {
+        Self::Store(StoreError::Database(error))
+    }
+}
+
+/// The [`AppendHook`] that folds each appended batch into the current
+/// generation, in the append transaction: once a delivery is acknowledged,
+/// every query reflects it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LiveFold;
+
+impl AppendHook for LiveFold {
+    fn after_append<'a>(
+        &'a self,
+        txn: &'a DatabaseTransaction,
+        entries: &'a [Appended],
+    ) -> BoxFuture<'a, Result<(), DbErr>> {
+        Box::pin(async move {
+            apply_batch(txn, entries).await.map_err(|error| match error {
+                ProjectorError::Store(StoreError::Database(db)) => db,
+                other => DbErr::Custom(other.to_string()),
+            })
+        })
+    }
+}
+
+async fn apply_batch(txn: &DatabaseTransaction, entries: &[Appended]) -> Result<(), ProjectorError> {
+    // Without a current generation there is nothing to keep up to date: the
+    // next start rebuilds from the log.
+    let Some(meta) = current_meta(txn).await? else {
+        return Ok(());
+    };
+    let events: Vec<(i64, FoldEvent)> = entries
+        .iter()
+        .filter_map(|appended| Some((appended.entry.position, FoldEvent::from_appended(appended)?)))
+        .collect();
+    let npns: Vec<String> = events.iter().filter_map(|(_, e)| e.npn.clone()).collect();
+    let mut states = decode_rows(load_producers(txn, meta.generation, npns).await?)?;
+    let mut global: GlobalState = serde_json::from_str(&meta.global_state)?;
+    for (position, event) in &events {
+        global = fold_global(global, event);
+        if let Some(npn) = &event.npn {
+            let (state, last_position) = states.entry(npn.clone()).or_default();
+            *state = fold(std::mem::take(state), event);
+            *last_position = (*last_position).max(*position);
+        }
+    }
+    upsert_producers(txn, meta.generation, encode_rows(states)?).await?;
+    let head = entries.iter().map(|a| a.entry.position).max().unwrap_or(meta.applied_position);
+    set_applied(txn, meta.generation, head, serde_json::to_string(&global)?).await?;
+    Ok(())
+}
+
+/// States by NPN, each with the last log position folded into it.
+pub(crate) type StatesByNpn = HashMap<String, (ProducerState, i64)>;
+
+fn decode_rows(rows: Vec<ProducerRow>) -> Result<StatesByNpn, ProjectorError> {
+    rows.into_iter()
+        .map(|row| Ok((row.npn, (serde_json::from_str(&row.state)?, row.last_position))))
+        .collect()
+}
+
+pub(crate) fn encode_rows(
+    states: impl IntoIterator<Item = (String, (ProducerState, i64))>,
+) -> Result<Vec<ProducerRow>, ProjectorError> {
+    states
+        .into_iter()
+        .map(|(npn, (state, last_position))| {
+            Ok(ProducerRow {
+                status: state.current_status().as_str().to_owned(),
+                state: serde_json::to_string(&state)?,
+                npn,
+                last_position,
+            })
+        })
+        .collect()
+}
+
+/// Reads a state document back.
+pub fn decode_state(row: &ProducerRow) -> Result<ProducerState, ProjectorError> {
+    Ok(serde_json::from_str(&row.state)?)
+}
+
+/// The projection's controller: prepares it at start, rebuilds it on
+/// demand, reports on it.
+#[derive(Clone)]
+pub struct Projector {
+    pub(crate) store: Store,
+    pub(crate) gate: Arc<Mutex<()>>,
+    pub(crate) rebuilding: Arc<AtomicBool>,
+}
+
+impl Projector {
+    /// The hook to give the log writer.
+    pub fn live_fold() -> Arc<dyn AppendHook> {
+        Arc::new(LiveFold)
+    }
+
+    /// A projector over `store`; `gate` is the log writer's, so a rebuild's
+    /// final catch-up and swap exclude appends.
+    pub fn new(store: Store, gate: Arc<Mutex<()>>) -> Self {
+        Self {
+            store,
+            gate,
+            rebuilding: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Makes the stored projection usable: removes what an interrupted
+    /// rebuild left, and rebuilds when there is no projection, when it was
+    /// built by another fold version, or when it is behind the log.
+    pub async fn prepare(&self) -> Result<Option<RebuildReport>, ProjectorError> {
+        delete_stale_generations(self.store.writer_connection()).await?;
+        let meta = current_meta(self.store.reader()).await?;
+        let head = self.store.log_head().await?;
+        let reason = match &meta {
+            None => Some("no projection yet"),
+            Some(meta) if meta.fold_version != FOLD_VERSION => Some("the fold version changed"),
+            Some(meta) if meta.applied_position < head => Some("the projection is behind the log"),
+            Some(_) => None,
+        };
+        let Some(reason) = reason else {
+            return Ok(None);
+        };
+        tracing::info!(reason, "rebuilding the projection at start");
+        self.rebuild().await.map(Some)
+    }
+
+    /// Whether a rebuild is running now.
+    pub fn is_rebuilding(&self) -> bool {
+        self.rebuilding.load(Ordering::SeqCst)
+    }
+
+    /// The current generation's meta row.
+    pub async fn current_meta(&self) -> Result<Option<ProjectionMeta>, ProjectorError> {
+        Ok(current_meta(self.store.reader()).await?)
+    }
+
+    /// The global facts of the current generation.
+    pub async fn global_state(&self) -> Result<GlobalState, ProjectorError> {
+        match self.current_meta().await? {
+            Some(meta) => Ok(serde_json::from_str(&meta.global_state)?),
+            None => Ok(GlobalState::default()),
+        }
+    }
+}
+
+/// Sorted, for deterministic writes.
+pub(crate) fn sorted(states: StatesByNpn) -> BTreeMap<String, (ProducerState, i64)> {
+    states.into_iter().collect()
+}

@@ -1,0 +1,255 @@
+//! Reading and writing the projection tables. The projection crate owns
+//! what a state document means; this module only moves rows.
+//!
+//! Reads always go to the current generation through a sub-select, in one
+//! statement, so a swap can never show a reader half of each generation.
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
+use sea_orm::{
+    ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::entity::producer_state::{self, Entity as ProducerStateTable};
+use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
+use crate::error::StoreError;
+
+pub use crate::entity::projection_meta::Model as ProjectionMeta;
+
+/// One producer's row: its NPN, status, state document and last position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProducerRow {
+    /// The NPN.
+    pub npn: String,
+    /// `ACTIVE` or `INACTIVE`.
+    pub status: String,
+    /// The state document (JSON written by the projection crate).
+    pub state: String,
+    /// The last log position folded into it.
+    pub last_position: i64,
+}
+
+impl From<producer_state::Model> for ProducerRow {
+    fn from(model: producer_state::Model) -> Self {
+        Self {
+            npn: model.npn,
+            status: model.status,
+            state: model.state,
+            last_position: model.last_position,
+        }
+    }
+}
+
+/// What a finished rebuild reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildFigures {
+    /// Log entries read and folded.
+    pub events_folded: i64,
+    /// Producer rows written.
+    pub producers_written: i64,
+    /// Wall time, in milliseconds.
+    pub duration_ms: i64,
+    /// When the swap happened, in microseconds since the epoch.
+    pub finished_at: i64,
+}
+
+fn current_generation() -> SelectStatement {
+    Query::select()
+        .column(projection_meta::Column::Generation)
+        .from(ProjectionMetaTable)
+        .and_where(Expr::col(projection_meta::Column::IsCurrent).eq(true))
+        .to_owned()
+}
+
+fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
+    producer_state::Column::Generation.in_subquery(current_generation())
+}
+
+/// The generation queries read, with its position and figures.
+pub async fn current_meta<C: ConnectionTrait>(db: &C) -> Result<Option<ProjectionMeta>, StoreError> {
+    Ok(ProjectionMetaTable::find()
+        .filter(projection_meta::Column::IsCurrent.eq(true))
+        .one(db)
+        .await?)
+}
+
+/// The highest generation number ever created (0 when none).
+pub async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
+    let latest: Option<Option<i64>> = ProjectionMetaTable::find()
+        .select_only()
+        .expr(Expr::col(projection_meta::Column::Generation).max())
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(latest.flatten().unwrap_or(0))
+}
+
+/// Creates a generation's meta row.
+pub async fn insert_meta<C: ConnectionTrait>(db: &C, meta: ProjectionMeta) -> Result<(), StoreError> {
+    ProjectionMetaTable::insert(projection_meta::ActiveModel::from(meta))
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Records how far a generation has folded the log, and its global facts.
+pub async fn set_applied<C: ConnectionTrait>(
+    db: &C,
+    generation: i64,
+    applied_position: i64,
+    global_state: String,
+) -> Result<(), StoreError> {
+    ProjectionMetaTable::update_many()
+        .col_expr(projection_meta::Column::AppliedPosition, Expr::value(applied_position))
+        .col_expr(projection_meta::Column::GlobalState, Expr::value(global_state))
+        .filter(projection_meta::Column::Generation.eq(generation))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Makes `new` the current generation in place of every other, with the
+/// rebuild's figures. Run inside the swap transaction.
+pub async fn swap_generation<C: ConnectionTrait>(
+    db: &C,
+    new: i64,
+    figures: RebuildFigures,
+) -> Result<(), StoreError> {
+    ProjectionMetaTable::update_many()
+        .col_expr(projection_meta::Column::IsCurrent, Expr::value(false))
+        .filter(projection_meta::Column::Generation.ne(new))
+        .exec(db)
+        .await?;
+    ProjectionMetaTable::update_many()
+        .col_expr(projection_meta::Column::IsCurrent, Expr::value(true))
+        .col_expr(projection_meta::Column::FinishedAt, Expr::value(figures.finished_at))
+        .col_expr(projection_meta::Column::EventsFolded, Expr::value(figures.events_folded))
+        .col_expr(projection_meta::Column::ProducersWritten, Expr::value(figures.producers_written))
+        .col_expr(projection_meta::Column::DurationMs, Expr::value(figures.duration_ms))
+        .filter(projection_meta::Column::Generation.eq(new))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Deletes every generation but the current one (after a swap, or what an
+/// interrupted rebuild left behind).
+pub async fn delete_stale_generations<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {
+    let stale = producer_state::Column::Generation.not_in_subquery(current_generation());
+    let rows = ProducerStateTable::delete_many().filter(stale).exec(db).await?;
+    ProjectionMetaTable::delete_many()
+        .filter(projection_meta::Column::IsCurrent.eq(false))
+        .exec(db)
+        .await?;
+    Ok(rows.rows_affected)
+}
+
+/// The rows of these NPNs in a generation.
+pub async fn load_producers<C: ConnectionTrait>(
+    db: &C,
+    generation: i64,
+    npns: Vec<String>,
+) -> Result<Vec<ProducerRow>, StoreError> {
+    let rows = ProducerStateTable::find()
+        .filter(producer_state::Column::Generation.eq(generation))
+        .filter(producer_state::Column::Npn.is_in(npns))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(ProducerRow::from).collect())
+}
+
+/// Inserts or replaces rows in a generation.
+pub async fn upsert_producers<C: ConnectionTrait>(
+    db: &C,
+    generation: i64,
+    rows: Vec<ProducerRow>,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let models = rows.into_iter().map(|row| producer_state::ActiveModel {
+        generation: ActiveValue::Set(generation),
+        npn: ActiveValue::Set(row.npn),
+        status: ActiveValue::Set(row.status),
+        state: ActiveValue::Set(row.state),
+        last_position: ActiveValue::Set(row.last_position),
+    });
+    ProducerStateTable::insert_many(models)
+        .on_conflict(
+            OnConflict::columns([producer_state::Column::Generation, producer_state::Column::Npn])
+                .update_columns([
+                    producer_state::Column::Status,
+                    producer_state::Column::State,
+                    producer_state::Column::LastPosition,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// One producer of the current generation.
+pub async fn current_producer<C: ConnectionTrait>(
+    db: &C,
+    npn: &str,
+) -> Result<Option<ProducerRow>, StoreError> {
+    Ok(ProducerStateTable::find()
+        .filter(in_current_generation())
+        .filter(producer_state::Column::Npn.eq(npn))
+        .one(db)
+        .await?
+        .map(ProducerRow::from))
+}
+
+/// Up to `limit` producers of the current generation after `after_npn`, by
+/// NPN, optionally with one status.
+pub async fn current_producers_page<C: ConnectionTrait>(
+    db: &C,
+    status: Option<&str>,
+    after_npn: Option<&str>,
+    limit: u64,
+) -> Result<Vec<ProducerRow>, StoreError> {
+    let mut query = ProducerStateTable::find().filter(in_current_generation());
+    if let Some(status) = status {
+        query = query.filter(producer_state::Column::Status.eq(status));
+    }
+    if let Some(after) = after_npn {
+        query = query.filter(producer_state::Column::Npn.gt(after));
+    }
+    let rows = query
+        .order_by_asc(producer_state::Column::Npn)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(ProducerRow::from).collect())
+}
+
+/// How many producers of the current generation have `status` (all when
+/// `None`).
+pub async fn count_current_producers<C: ConnectionTrait>(
+    db: &C,
+    status: Option<&str>,
+) -> Result<u64, StoreError> {
+    let mut query = ProducerStateTable::find().filter(in_current_generation());
+    if let Some(status) = status {
+        query = query.filter(producer_state::Column::Status.eq(status));
+    }
+    Ok(query.count(db).await?)
+}
+
+/// Every NPN of the current generation with `status`, sorted.
+pub async fn current_npns_with_status<C: ConnectionTrait>(
+    db: &C,
+    status: &str,
+) -> Result<Vec<String>, StoreError> {
+    Ok(ProducerStateTable::find()
+        .select_only()
+        .column(producer_state::Column::Npn)
+        .filter(in_current_generation())
+        .filter(producer_state::Column::Status.eq(status))
+        .order_by_asc(producer_state::Column::Npn)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
