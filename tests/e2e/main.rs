@@ -2,4 +2,5 @@
 //! file, real signed HTTP requests. One binary, so the app links once.
 
 mod ingest;
+mod projection;
 mod support;

@@ -38,6 +38,7 @@ pub fn test_config(dir: &tempfile::TempDir) -> ServeConfig {
         tolerance_secs: 300,
         max_body_bytes: 1_048_576,
         ack_deadline: Duration::from_secs(4),
+        admin_token: Some(ADMIN_TOKEN.to_owned()),
     }
 }
 
@@ -199,3 +200,29 @@ pub fn envelope(id: &str, event_type: &str, timestamp: &str, data: Value) -> Vec
     }))
     .expect("serialises")
 }
+
+impl TestServer {
+    /// Runs a GraphQL request, with a bearer token when given; returns the
+    /// whole answer (`data` and `errors`).
+    pub async fn graphql_as(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&serde_json::json!({"query": query, "variables": variables}));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("graphql answers");
+        response.json().await.expect("graphql answers JSON")
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        let answer = self.graphql_as(query, variables, None).await;
+        assert!(answer.get("errors").is_none(), "query failed: {answer}");
+        answer["data"].clone()
+    }
+}
+
+/// The admin token the tests configure.
+pub const ADMIN_TOKEN: &str = "test-admin-token-1234";

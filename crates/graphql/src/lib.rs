@@ -1,1 +1,57 @@
-//! placeholder
+//! The GraphQL API over the projection and the event log: the "serve"
+//! stage's schema, without HTTP (the server crate mounts it).
+//!
+//! Queries read the current projection generation and the log; the one
+//! mutation, `rebuildProjection`, needs the admin token. Depth and
+//! complexity are limited from the start, and every error carries an
+//! `extensions.code`.
+
+mod auth;
+mod error;
+mod limits;
+mod mutation;
+mod query;
+mod types;
+
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use event_store::Store;
+use projection::Projector;
+
+pub use auth::AdminAccess;
+pub use error::ErrorCode;
+pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+
+/// The service's schema type.
+pub type ProjectorSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// What resolvers reach through the context.
+#[derive(Clone)]
+pub struct ApiContext {
+    /// The database, for reads.
+    pub store: Store,
+    /// The projection's controller, for status and rebuilds.
+    pub projector: Projector,
+}
+
+/// Builds the schema with its limits, serving `context`.
+pub fn build_schema(context: ApiContext) -> ProjectorSchema {
+    schema_builder().data(context).finish()
+}
+
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+}
+
+/// The SDL, with fixed export options so the checked-in file is stable.
+pub fn export_sdl() -> String {
+    schema_builder().finish().sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
+}

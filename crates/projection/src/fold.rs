@@ -35,13 +35,19 @@ pub fn fold(mut state: ProducerState, event: &FoldEvent) -> ProducerState {
         }
         EventKind::ProfileDeleted => last_writer_wins(&mut state.deleted, stamp, true),
         EventKind::SubRecordUpdated { kind, id, fields } => {
-            let records = state.sub_records.entry(kind.type_segment().to_owned()).or_default();
+            let records = state
+                .sub_records
+                .entry(kind.type_segment().to_owned())
+                .or_default();
             let mut slot = records.remove(id);
             last_writer_wins(&mut slot, stamp, Some(fields.clone()));
             records.extend(slot.map(|record| (id.clone(), record)));
         }
         EventKind::SubRecordDeleted { kind, id } => {
-            let records = state.sub_records.entry(kind.type_segment().to_owned()).or_default();
+            let records = state
+                .sub_records
+                .entry(kind.type_segment().to_owned())
+                .or_default();
             let mut slot = records.remove(id);
             last_writer_wins(&mut slot, stamp, None);
             records.extend(slot.map(|record| (id.clone(), record)));

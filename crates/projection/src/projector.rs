@@ -54,15 +54,20 @@ impl AppendHook for LiveFold {
         entries: &'a [Appended],
     ) -> BoxFuture<'a, Result<(), DbErr>> {
         Box::pin(async move {
-            apply_batch(txn, entries).await.map_err(|error| match error {
-                ProjectorError::Store(StoreError::Database(db)) => db,
-                other => DbErr::Custom(other.to_string()),
-            })
+            apply_batch(txn, entries)
+                .await
+                .map_err(|error| match error {
+                    ProjectorError::Store(StoreError::Database(db)) => db,
+                    other => DbErr::Custom(other.to_string()),
+                })
         })
     }
 }
 
-async fn apply_batch(txn: &DatabaseTransaction, entries: &[Appended]) -> Result<(), ProjectorError> {
+async fn apply_batch(
+    txn: &DatabaseTransaction,
+    entries: &[Appended],
+) -> Result<(), ProjectorError> {
     // Without a current generation there is nothing to keep up to date: the
     // next start rebuilds from the log.
     let Some(meta) = current_meta(txn).await? else {
@@ -84,7 +89,11 @@ async fn apply_batch(txn: &DatabaseTransaction, entries: &[Appended]) -> Result<
         }
     }
     upsert_producers(txn, meta.generation, encode_rows(states)?).await?;
-    let head = entries.iter().map(|a| a.entry.position).max().unwrap_or(meta.applied_position);
+    let head = entries
+        .iter()
+        .map(|a| a.entry.position)
+        .max()
+        .unwrap_or(meta.applied_position);
     set_applied(txn, meta.generation, head, serde_json::to_string(&global)?).await?;
     Ok(())
 }
@@ -94,7 +103,12 @@ pub(crate) type StatesByNpn = HashMap<String, (ProducerState, i64)>;
 
 fn decode_rows(rows: Vec<ProducerRow>) -> Result<StatesByNpn, ProjectorError> {
     rows.into_iter()
-        .map(|row| Ok((row.npn, (serde_json::from_str(&row.state)?, row.last_position))))
+        .map(|row| {
+            Ok((
+                row.npn,
+                (serde_json::from_str(&row.state)?, row.last_position),
+            ))
+        })
         .collect()
 }
 

@@ -69,10 +69,14 @@ struct Shadow {
 
 impl Shadow {
     /// Folds every entry after `read_up_to`; returns the NPNs touched.
-    async fn fold_log<C: ConnectionTrait>(&mut self, db: &C) -> Result<Vec<String>, ProjectorError> {
+    async fn fold_log<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+    ) -> Result<Vec<String>, ProjectorError> {
         let mut touched = Vec::new();
         loop {
-            let page = list_entries_on(db, &LogFilter::default(), self.read_up_to, READ_PAGE).await?;
+            let page =
+                list_entries_on(db, &LogFilter::default(), self.read_up_to, READ_PAGE).await?;
             let Some(last) = page.last() else {
                 return Ok(touched);
             };
@@ -140,7 +144,12 @@ impl Projector {
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             finished_at: now_micros(),
         };
-        upsert_producers(&txn, generation, encode_rows(sorted(shadow.rows_for(dedup(late))))?).await?;
+        upsert_producers(
+            &txn,
+            generation,
+            encode_rows(sorted(shadow.rows_for(dedup(late))))?,
+        )
+        .await?;
         let global = serde_json::to_string(&shadow.projection.global)?;
         set_applied(&txn, generation, shadow.read_up_to, global).await?;
         swap_generation(&txn, generation, figures).await?;
@@ -154,7 +163,11 @@ impl Projector {
             events_folded: figures.events_folded,
             producers_written: figures.producers_written,
             duration_ms: figures.duration_ms,
-            events_per_second: if seconds > 0.0 { figures.events_folded as f64 / seconds } else { 0.0 },
+            events_per_second: if seconds > 0.0 {
+                figures.events_folded as f64 / seconds
+            } else {
+                0.0
+            },
         };
         tracing::info!(
             generation,

@@ -47,6 +47,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit (serve also applies them at start).
     Migrate(DatabaseArgs),
+    /// Replay the whole log into a fresh projection and swap it in; safe while the service runs.
+    Rebuild(DatabaseArgs),
+    /// Print the GraphQL schema (SDL), or write it to a file.
+    ExportSchema(ExportSchemaArgs),
     /// Sign an example envelope of one event type and post it, like the portal's "Send Example".
     SendExample(SendExampleArgs),
 }
@@ -87,6 +91,9 @@ pub struct ServeArgs {
     /// Largest accepted webhook body, in bytes.
     #[arg(long, env = "PROJECTOR_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
+    /// Bearer token required by GraphQL mutations (rebuildProjection). Unset: mutations are off.
+    #[arg(long, env = "PROJECTOR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Milliseconds a delivery may take before it is answered 503 instead (AgentSync requires a 2xx within 5 s).
     #[arg(long, env = "PROJECTOR_ACK_DEADLINE_MS", default_value_t = DEFAULT_ACK_DEADLINE.as_millis() as u64)]
     pub ack_deadline_ms: u64,
@@ -105,6 +112,7 @@ impl ServeArgs {
             tolerance_secs: self.webhook_tolerance_secs,
             max_body_bytes: self.max_body_bytes,
             ack_deadline: Duration::from_millis(self.ack_deadline_ms),
+            admin_token: self.admin_token.clone().filter(|token| !token.is_empty()),
         })
     }
 }
@@ -123,4 +131,12 @@ pub struct SendExampleArgs {
     /// The signing secret; the first one is used when several are given.
     #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
+}
+
+/// Options of `export-schema`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportSchemaArgs {
+    /// Write the SDL here (e.g. schema/schema.graphql) instead of to standard output.
+    #[arg(long)]
+    pub output: Option<std::path::PathBuf>,
 }

@@ -137,6 +137,8 @@ pub struct ServeConfig {
     /// How long a delivery may take from arrival to answer; past it the
     /// answer is 503, never a late 200 (AgentSync allows 5 s).
     pub ack_deadline: Duration,
+    /// The bearer token GraphQL mutations need; `None` turns them off.
+    pub admin_token: Option<String>,
 }
 
 /// The default database: a SQLite file under `./data`.

@@ -75,7 +75,11 @@ async fn accept_delivery(
         received_at: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
         source: endpoint.path(),
         npn: interpretation.npn,
-        unfolded_reason: interpretation.outcome.as_ref().err().map(|r| r.code().to_owned()),
+        unfolded_reason: interpretation
+            .outcome
+            .as_ref()
+            .err()
+            .map(|r| r.code().to_owned()),
         body: body.to_vec(),
         kind: interpretation.outcome.ok(),
     };

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 mod error;
+mod graphql;
 mod ingest;
 mod router;
 pub mod send_example;
@@ -13,4 +14,4 @@ mod serve;
 
 pub use config::{Endpoint, EndpointSecrets, ServeConfig};
 pub use error::ApiError;
-pub use serve::{ServeError, serve};
+pub use serve::{ServeError, rebuild_offline, serve};

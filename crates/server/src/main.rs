@@ -24,6 +24,27 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::SendExample(args)) => run_send_example(args).await,
+        Some(Command::Rebuild(args)) => {
+            let report = producer_projector::rebuild_offline(&args.database_url).await?;
+            println!(
+                "rebuilt generation {}: {} events folded, {} producers written in {} ms ({:.0} events/s)",
+                report.generation,
+                report.events_folded,
+                report.producers_written,
+                report.duration_ms,
+                report.events_per_second
+            );
+            Ok(())
+        }
+        Some(Command::ExportSchema(args)) => {
+            let sdl = graphql_api::export_sdl();
+            match args.output {
+                Some(path) => std::fs::write(&path, sdl)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => print!("{sdl}"),
+            }
+            Ok(())
+        }
     }
 }
 

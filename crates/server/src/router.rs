@@ -11,7 +11,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::ServeConfig;
 use crate::error::ApiError;
+use crate::graphql::{execute_graphql, serve_graphiql};
 use crate::ingest::receive_webhook;
+use graphql_api::ProjectorSchema;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -22,12 +24,15 @@ pub struct AppState {
     pub store: Store,
     /// The single log writer.
     pub writer: LogWriter,
+    /// The GraphQL schema.
+    pub schema: ProjectorSchema,
 }
 
 /// Builds the service's router.
 pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/{endpoint}", post(receive_webhook))
+        .route("/graphql", get(serve_graphiql).post(execute_graphql))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)

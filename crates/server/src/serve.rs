@@ -3,7 +3,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use event_store::{LogWriter, NoHook, Store, StoreError, StoreOptions, WriterOptions};
+use event_store::{LogWriter, Store, StoreError, StoreOptions, WriterOptions};
+use graphql_api::{ApiContext, build_schema};
+use projection::{Projector, ProjectorError, RebuildReport};
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, ServeConfig, ensure_database_folder};
@@ -18,6 +20,9 @@ pub enum ServeError {
     /// The database could not be opened or migrated.
     #[error("cannot open the database: {0}")]
     Store(#[from] StoreError),
+    /// The projection could not be prepared or rebuilt.
+    #[error("cannot prepare the projection: {0}")]
+    Projection(#[from] ProjectorError),
     /// The HTTP server failed.
     #[error("the HTTP server failed: {0}")]
     Http(#[from] std::io::Error),
@@ -32,11 +37,18 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     ensure_database_folder(&config.database_url)?;
     let store = Store::open(&StoreOptions::new(config.database_url.clone())).await?;
-    let writer = LogWriter::start(&store, Arc::new(NoHook), WriterOptions::default());
+    let writer = LogWriter::start(&store, Projector::live_fold(), WriterOptions::default());
+    let projector = Projector::new(store.clone(), writer.gate());
+    projector.prepare().await?;
+    let schema = build_schema(ApiContext {
+        store: store.clone(),
+        projector,
+    });
     let state = AppState {
         config: Arc::new(config),
         store,
         writer,
+        schema,
     };
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "producer-projector is listening");
@@ -45,4 +57,14 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
+}
+
+/// Rebuilds the projection of the database at `database_url` from this
+/// process (the `rebuild` command). Safe while a server runs on the same
+/// database: the final catch-up and swap hold SQLite's write lock.
+pub async fn rebuild_offline(database_url: &str) -> Result<RebuildReport, ServeError> {
+    ensure_database_folder(database_url)?;
+    let store = Store::open(&StoreOptions::new(database_url.to_owned())).await?;
+    let projector = Projector::new(store, Default::default());
+    Ok(projector.rebuild().await?)
 }

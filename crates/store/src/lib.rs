@@ -28,4 +28,4 @@ pub fn immediate() -> sea_orm::TransactionOptions {
         ..Default::default()
     }
 }
-pub use writer::{AppendHook, Appended, AppendOutcome, LogWriter, NewEntry, NoHook, WriterOptions};
+pub use writer::{AppendHook, AppendOutcome, Appended, LogWriter, NewEntry, NoHook, WriterOptions};

@@ -66,7 +66,9 @@ fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// The generation queries read, with its position and figures.
-pub async fn current_meta<C: ConnectionTrait>(db: &C) -> Result<Option<ProjectionMeta>, StoreError> {
+pub async fn current_meta<C: ConnectionTrait>(
+    db: &C,
+) -> Result<Option<ProjectionMeta>, StoreError> {
     Ok(ProjectionMetaTable::find()
         .filter(projection_meta::Column::IsCurrent.eq(true))
         .one(db)
@@ -85,7 +87,10 @@ pub async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreE
 }
 
 /// Creates a generation's meta row.
-pub async fn insert_meta<C: ConnectionTrait>(db: &C, meta: ProjectionMeta) -> Result<(), StoreError> {
+pub async fn insert_meta<C: ConnectionTrait>(
+    db: &C,
+    meta: ProjectionMeta,
+) -> Result<(), StoreError> {
     ProjectionMetaTable::insert(projection_meta::ActiveModel::from(meta))
         .exec_without_returning(db)
         .await?;
@@ -100,8 +105,14 @@ pub async fn set_applied<C: ConnectionTrait>(
     global_state: String,
 ) -> Result<(), StoreError> {
     ProjectionMetaTable::update_many()
-        .col_expr(projection_meta::Column::AppliedPosition, Expr::value(applied_position))
-        .col_expr(projection_meta::Column::GlobalState, Expr::value(global_state))
+        .col_expr(
+            projection_meta::Column::AppliedPosition,
+            Expr::value(applied_position),
+        )
+        .col_expr(
+            projection_meta::Column::GlobalState,
+            Expr::value(global_state),
+        )
         .filter(projection_meta::Column::Generation.eq(generation))
         .exec(db)
         .await?;
@@ -122,10 +133,22 @@ pub async fn swap_generation<C: ConnectionTrait>(
         .await?;
     ProjectionMetaTable::update_many()
         .col_expr(projection_meta::Column::IsCurrent, Expr::value(true))
-        .col_expr(projection_meta::Column::FinishedAt, Expr::value(figures.finished_at))
-        .col_expr(projection_meta::Column::EventsFolded, Expr::value(figures.events_folded))
-        .col_expr(projection_meta::Column::ProducersWritten, Expr::value(figures.producers_written))
-        .col_expr(projection_meta::Column::DurationMs, Expr::value(figures.duration_ms))
+        .col_expr(
+            projection_meta::Column::FinishedAt,
+            Expr::value(figures.finished_at),
+        )
+        .col_expr(
+            projection_meta::Column::EventsFolded,
+            Expr::value(figures.events_folded),
+        )
+        .col_expr(
+            projection_meta::Column::ProducersWritten,
+            Expr::value(figures.producers_written),
+        )
+        .col_expr(
+            projection_meta::Column::DurationMs,
+            Expr::value(figures.duration_ms),
+        )
         .filter(projection_meta::Column::Generation.eq(new))
         .exec(db)
         .await?;
@@ -136,7 +159,10 @@ pub async fn swap_generation<C: ConnectionTrait>(
 /// interrupted rebuild left behind).
 pub async fn delete_stale_generations<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {
     let stale = producer_state::Column::Generation.not_in_subquery(current_generation());
-    let rows = ProducerStateTable::delete_many().filter(stale).exec(db).await?;
+    let rows = ProducerStateTable::delete_many()
+        .filter(stale)
+        .exec(db)
+        .await?;
     ProjectionMetaTable::delete_many()
         .filter(projection_meta::Column::IsCurrent.eq(false))
         .exec(db)
@@ -176,13 +202,16 @@ pub async fn upsert_producers<C: ConnectionTrait>(
     });
     ProducerStateTable::insert_many(models)
         .on_conflict(
-            OnConflict::columns([producer_state::Column::Generation, producer_state::Column::Npn])
-                .update_columns([
-                    producer_state::Column::Status,
-                    producer_state::Column::State,
-                    producer_state::Column::LastPosition,
-                ])
-                .to_owned(),
+            OnConflict::columns([
+                producer_state::Column::Generation,
+                producer_state::Column::Npn,
+            ])
+            .update_columns([
+                producer_state::Column::Status,
+                producer_state::Column::State,
+                producer_state::Column::LastPosition,
+            ])
+            .to_owned(),
         )
         .exec_without_returning(db)
         .await?;

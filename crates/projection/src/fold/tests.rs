@@ -37,21 +37,44 @@ fn deactivation_arriving_first_but_occurring_later_ends_inactive() {
     assert_eq!(state.current_status(), Status::Inactive);
     assert_eq!(state.last_activated_at, Some(100));
     assert_eq!(state.last_deactivated_at, Some(200));
-    assert_eq!((state.first_event_at, state.last_event_at, state.event_count), (Some(100), Some(200), 2));
+    assert_eq!(
+        (state.first_event_at, state.last_event_at, state.event_count),
+        (Some(100), Some(200), 2)
+    );
 }
 
 #[test]
 fn ties_on_time_are_broken_by_event_id() {
     let a = event("1", 100, "evt_b", EventKind::NpnActivated);
     let d = event("1", 100, "evt_a", EventKind::NpnDeactivated);
-    assert_eq!(fold_all(&[a.clone(), d.clone()]).producers["1"].current_status(), Status::Active);
-    assert_eq!(fold_all(&[d, a]).producers["1"].current_status(), Status::Active);
+    assert_eq!(
+        fold_all(&[a.clone(), d.clone()]).producers["1"].current_status(),
+        Status::Active
+    );
+    assert_eq!(
+        fold_all(&[d, a]).producers["1"].current_status(),
+        Status::Active
+    );
 }
 
 #[test]
 fn a_late_older_profile_does_not_overwrite_a_newer_one() {
-    let newer = event("1", 200, "n", EventKind::ProfileUpdated { profile: fields(json!({"firstName": "New"})) });
-    let older = event("1", 100, "o", EventKind::ProfileUpdated { profile: fields(json!({"firstName": "Old"})) });
+    let newer = event(
+        "1",
+        200,
+        "n",
+        EventKind::ProfileUpdated {
+            profile: fields(json!({"firstName": "New"})),
+        },
+    );
+    let older = event(
+        "1",
+        100,
+        "o",
+        EventKind::ProfileUpdated {
+            profile: fields(json!({"firstName": "Old"})),
+        },
+    );
     let state = &fold_all(&[newer, older]).producers["1"];
     let profile = state.profile.as_ref().map(|p| p.value["firstName"].clone());
     assert_eq!(profile, Some(json!("New")));
@@ -60,22 +83,71 @@ fn a_late_older_profile_does_not_overwrite_a_newer_one() {
 
 #[test]
 fn deletion_marks_the_profile_deleted_and_keeps_the_last_profile() {
-    let update = event("1", 100, "u", EventKind::ProfileUpdated { profile: fields(json!({"firstName": "Ada"})) });
+    let update = event(
+        "1",
+        100,
+        "u",
+        EventKind::ProfileUpdated {
+            profile: fields(json!({"firstName": "Ada"})),
+        },
+    );
     let delete = event("1", 200, "d", EventKind::ProfileDeleted);
     let state = &fold_all(&[delete.clone(), update.clone()]).producers["1"];
     assert!(state.is_deleted());
     assert!(state.profile.is_some());
-    let readded = event("1", 300, "r", EventKind::ProfileUpdated { profile: fields(json!({"firstName": "Ada"})) });
+    let readded = event(
+        "1",
+        300,
+        "r",
+        EventKind::ProfileUpdated {
+            profile: fields(json!({"firstName": "Ada"})),
+        },
+    );
     assert!(!fold_all(&[update, delete, readded]).producers["1"].is_deleted());
 }
 
 #[test]
 fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
     let kind = SubRecordKind::Phone;
-    let p1 = event("1", 100, "a", EventKind::SubRecordUpdated { kind, id: "ph_1".into(), fields: fields(json!({"number": "1"})) });
-    let p2 = event("1", 110, "b", EventKind::SubRecordUpdated { kind, id: "ph_2".into(), fields: fields(json!({"number": "2"})) });
-    let del = event("1", 200, "c", EventKind::SubRecordDeleted { kind, id: "ph_1".into() });
-    let late_update = event("1", 150, "d", EventKind::SubRecordUpdated { kind, id: "ph_1".into(), fields: fields(json!({"number": "1b"})) });
+    let p1 = event(
+        "1",
+        100,
+        "a",
+        EventKind::SubRecordUpdated {
+            kind,
+            id: "ph_1".into(),
+            fields: fields(json!({"number": "1"})),
+        },
+    );
+    let p2 = event(
+        "1",
+        110,
+        "b",
+        EventKind::SubRecordUpdated {
+            kind,
+            id: "ph_2".into(),
+            fields: fields(json!({"number": "2"})),
+        },
+    );
+    let del = event(
+        "1",
+        200,
+        "c",
+        EventKind::SubRecordDeleted {
+            kind,
+            id: "ph_1".into(),
+        },
+    );
+    let late_update = event(
+        "1",
+        150,
+        "d",
+        EventKind::SubRecordUpdated {
+            kind,
+            id: "ph_1".into(),
+            fields: fields(json!({"number": "1b"})),
+        },
+    );
     let state = &fold_all(&[p1, del, p2, late_update]).producers["1"];
     let live: Vec<&String> = state.live_sub_records("phone").map(|(id, _)| id).collect();
     assert_eq!(live, ["ph_2"]);
@@ -83,12 +155,29 @@ fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
 
 #[test]
 fn run_date_is_a_global_fact() {
-    let mut older = event("x", 100, "a", EventKind::UpdatesAvailable { run_date: "2025-07-23".into() });
+    let mut older = event(
+        "x",
+        100,
+        "a",
+        EventKind::UpdatesAvailable {
+            run_date: "2025-07-23".into(),
+        },
+    );
     older.npn = None;
-    let mut newer = event("x", 200, "b", EventKind::UpdatesAvailable { run_date: "2025-07-24".into() });
+    let mut newer = event(
+        "x",
+        200,
+        "b",
+        EventKind::UpdatesAvailable {
+            run_date: "2025-07-24".into(),
+        },
+    );
     newer.npn = None;
     let projection = fold_all(&[newer, older]);
-    assert_eq!(projection.global.run_date.map(|r| r.value), Some("2025-07-24".to_owned()));
+    assert_eq!(
+        projection.global.run_date.map(|r| r.value),
+        Some("2025-07-24".to_owned())
+    );
     assert!(projection.producers.is_empty());
 }
 
@@ -100,14 +189,23 @@ fn kind_strategy() -> impl Strategy<Value = EventKind> {
         Just(EventKind::NpnDeactivated),
         Just(EventKind::ProfileDeleted),
         Just(EventKind::HistoryOnly),
-        (0u8..4).prop_map(|n| EventKind::ProfileUpdated { profile: fields(json!({"firstName": format!("n{n}")})) }),
-        (0u8..4).prop_map(|n| EventKind::UpdatesAvailable { run_date: format!("2025-07-0{n}") }),
-        (sub_kind.clone(), record_id.clone(), 0u8..4).prop_map(|(kind, id, n)| EventKind::SubRecordUpdated {
-            kind,
-            id: id.to_owned(),
-            fields: fields(json!({"v": n})),
+        (0u8..4).prop_map(|n| EventKind::ProfileUpdated {
+            profile: fields(json!({"firstName": format!("n{n}")}))
         }),
-        (sub_kind, record_id).prop_map(|(kind, id)| EventKind::SubRecordDeleted { kind, id: id.to_owned() }),
+        (0u8..4).prop_map(|n| EventKind::UpdatesAvailable {
+            run_date: format!("2025-07-0{n}")
+        }),
+        (sub_kind.clone(), record_id.clone(), 0u8..4).prop_map(|(kind, id, n)| {
+            EventKind::SubRecordUpdated {
+                kind,
+                id: id.to_owned(),
+                fields: fields(json!({"v": n})),
+            }
+        }),
+        (sub_kind, record_id).prop_map(|(kind, id)| EventKind::SubRecordDeleted {
+            kind,
+            id: id.to_owned()
+        }),
     ]
 }
 
@@ -125,7 +223,10 @@ fn event_set() -> impl Strategy<Value = Vec<FoldEvent>> {
                 };
                 FoldEvent {
                     npn,
-                    stamp: Stamp { time, event_id: format!("evt_{:03}", (n * 37) % 101) },
+                    stamp: Stamp {
+                        time,
+                        event_id: format!("evt_{:03}", (n * 37) % 101),
+                    },
                     kind,
                 }
             })

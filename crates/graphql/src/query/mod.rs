@@ -1,0 +1,179 @@
+//! The query root.
+
+use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
+use async_graphql::{Context, Object};
+use event_store::LogFilter;
+use event_store::projection_queries::{
+    count_current_producers, current_npns_with_status, current_producer, current_producers_page,
+};
+use projection::{FOLD_VERSION, decode_state};
+
+use crate::ApiContext;
+use crate::error::{ApiError, ApiResult};
+use crate::limits::{connection_complexity, page_size};
+use crate::types::{
+    EventConnection, Producer, ProducerConnection, ProducerStatus, ProjectionStatus, RebuildResult,
+    Stats, TypeCount, datetime, event_page,
+};
+
+/// Every query.
+pub struct QueryRoot;
+
+fn api<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ApiContext> {
+    ctx.data::<ApiContext>()
+}
+
+fn producer_from(row: &event_store::ProducerRow) -> ApiResult<Producer> {
+    let state = decode_state(row).map_err(ApiError::from)?;
+    Ok(Producer {
+        npn: row.npn.clone(),
+        state,
+    })
+}
+
+#[Object]
+impl QueryRoot {
+    /// One producer by NPN, or null when no event has named it.
+    async fn producer(
+        &self,
+        ctx: &Context<'_>,
+        npn: String,
+    ) -> async_graphql::Result<Option<Producer>> {
+        let api = api(ctx)?;
+        let npn = normalise_argument(&npn)?;
+        let row = current_producer(api.store.reader(), &npn)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(row.as_ref().map(producer_from).transpose()?)
+    }
+
+    /// Producers by NPN, optionally with one status, a page at a time.
+    #[graphql(complexity = "connection_complexity(child_complexity, first)")]
+    async fn producers(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<ProducerStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ProducerConnection> {
+        let api = api(ctx)?;
+        let limit = page_size(first)?;
+        let after_npn = after
+            .map(|cursor| {
+                OpaqueCursor::<String>::decode_cursor(&cursor).map_err(|_| ApiError::InvalidCursor)
+            })
+            .transpose()?
+            .map(|cursor| cursor.0);
+        let status = status.map(ProducerStatus::as_str);
+        let db = api.store.reader();
+        let mut rows = current_producers_page(db, status, after_npn.as_deref(), limit + 1)
+            .await
+            .map_err(ApiError::from)?;
+        let has_next = rows.len() as u64 > limit;
+        rows.truncate(limit as usize);
+        let total_count = count_current_producers(db, status)
+            .await
+            .map_err(ApiError::from)?;
+        let mut connection = Connection::with_additional_fields(
+            after_npn.is_some(),
+            has_next,
+            crate::types::TotalCountFields { total_count },
+        );
+        for row in &rows {
+            connection.edges.push(Edge::new(
+                OpaqueCursor(row.npn.clone()),
+                producer_from(row)?,
+            ));
+        }
+        Ok(connection)
+    }
+
+    /// Every active NPN, sorted.
+    async fn active_npns(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        let api = api(ctx)?;
+        let status = ProducerStatus::Active.as_str();
+        Ok(current_npns_with_status(api.store.reader(), status)
+            .await
+            .map_err(ApiError::from)?)
+    }
+
+    /// The event log, oldest first, optionally for one NPN and/or one type.
+    #[graphql(complexity = "connection_complexity(child_complexity, first)")]
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        npn: Option<String>,
+        #[graphql(name = "type")] event_type: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let api = api(ctx)?;
+        let npn = npn.as_deref().map(normalise_argument).transpose()?;
+        let filter = LogFilter { npn, event_type };
+        Ok(event_page(&api.store, filter, first, after).await?)
+    }
+
+    /// Where the projection stands against the log.
+    async fn projection(&self, ctx: &Context<'_>) -> async_graphql::Result<ProjectionStatus> {
+        let api = api(ctx)?;
+        let meta = api.projector.current_meta().await.map_err(ApiError::from)?;
+        let log_head = api.store.log_head().await.map_err(ApiError::from)?;
+        let applied_position = meta.as_ref().map_or(0, |m| m.applied_position);
+        let last_rebuild = meta.as_ref().and_then(|m| {
+            let duration_ms = m.duration_ms?;
+            let events_folded = m.events_folded?;
+            Some(RebuildResult {
+                generation: m.generation,
+                events_folded,
+                producers_written: m.producers_written?,
+                duration_ms,
+                events_per_second: events_folded as f64 * 1000.0 / duration_ms.max(1) as f64,
+            })
+        });
+        Ok(ProjectionStatus {
+            applied_position,
+            log_head,
+            lag: log_head - applied_position,
+            generation: meta.as_ref().map_or(0, |m| m.generation),
+            fold_version: meta.as_ref().map_or(0, |m| m.fold_version),
+            code_fold_version: FOLD_VERSION,
+            rebuilding: api.projector.is_rebuilding(),
+            last_rebuild_at: meta.as_ref().and_then(|m| m.finished_at).and_then(datetime),
+            last_rebuild,
+        })
+    }
+
+    /// Counts for dashboards.
+    async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
+        let api = api(ctx)?;
+        let db = api.store.reader();
+        let active = ProducerStatus::Active.as_str();
+        let inactive = ProducerStatus::Inactive.as_str();
+        let by_type = api.store.count_by_type().await.map_err(ApiError::from)?;
+        let global = api.projector.global_state().await.map_err(ApiError::from)?;
+        Ok(Stats {
+            active_count: count_current_producers(db, Some(active))
+                .await
+                .map_err(ApiError::from)?,
+            inactive_count: count_current_producers(db, Some(inactive))
+                .await
+                .map_err(ApiError::from)?,
+            events_in_log: by_type.iter().map(|t| t.count).sum(),
+            events_by_type: by_type
+                .into_iter()
+                .map(|t| TypeCount {
+                    event_type: t.event_type,
+                    count: t.count,
+                })
+                .collect(),
+            unfolded_events: api.store.count_unfolded().await.map_err(ApiError::from)?,
+            last_run_date: global.run_date.map(|run| run.value),
+        })
+    }
+}
+
+/// NPN arguments are normalised like `data.npn`, so `"0012"` finds `12`.
+fn normalise_argument(npn: &str) -> ApiResult<String> {
+    agentsync_events::normalise_npn(&serde_json::Value::from(npn))
+        .map_err(|_| ApiError::InvalidArgument("npn must be a string of digits".to_owned()))
+}

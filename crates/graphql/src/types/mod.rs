@@ -1,0 +1,24 @@
+//! The GraphQL object types, kept apart from the database rows.
+
+mod event;
+mod producer;
+mod status;
+
+pub use event::{EventConnection, TotalCountFields, event_page};
+pub use producer::{Producer, ProducerConnection, ProducerStatus};
+pub use status::{ProjectionStatus, RebuildResult, Stats, TypeCount};
+
+use async_graphql::Json;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// A payload as it may leave the service: sensitive keys masked.
+pub(crate) fn masked(mut value: Value) -> Json<Value> {
+    agentsync_events::mask_value(&mut value);
+    Json(value)
+}
+
+/// Microseconds since the epoch as a GraphQL `DateTime`.
+pub(crate) fn datetime(micros: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(micros)
+}
