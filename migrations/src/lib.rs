@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_create_event_log;
 mod m20261126_000002_create_projection;
+mod m20261127_000003_create_delivery_rejections;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_create_event_log::Migration),
             Box::new(m20261126_000002_create_projection::Migration),
+            Box::new(m20261127_000003_create_delivery_rejections::Migration),
         ]
     }
 }

@@ -2,6 +2,11 @@
 
 use serde_json::{Map, Value};
 
+/// `producersync.npn.activated`: a producer joined the monitored population.
+pub const NPN_ACTIVATED: &str = "producersync.npn.activated";
+/// `producersync.npn.deactivated`: a producer left it.
+pub const NPN_DEACTIVATED: &str = "producersync.npn.deactivated";
+
 /// The producer sub-records AgentSync reports, each keyed by its own `data.id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SubRecordKind {
@@ -99,8 +104,8 @@ impl TypeShape {
     pub(crate) fn of(event_type: &str) -> Option<Self> {
         let shape = match event_type {
             "producersync.updates_available" => Self::UpdatesAvailable,
-            "producersync.npn.activated" => Self::Activated,
-            "producersync.npn.deactivated" => Self::Deactivated,
+            NPN_ACTIVATED => Self::Activated,
+            NPN_DEACTIVATED => Self::Deactivated,
             "id.producer.updated" => Self::ProfileUpdated,
             "id.producer.deleted" => Self::ProfileDeleted,
             "contract.producer_status.updated" => Self::ContractProducer,

@@ -11,20 +11,22 @@ mod error;
 mod limits;
 mod mutation;
 mod query;
+mod subscription;
 mod types;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{SDLExportOptions, Schema};
 use event_store::Store;
-use projection::Projector;
+use projection::{ChangeFeed, Projector};
 
 pub use auth::AdminAccess;
 pub use error::ErrorCode;
 pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
 /// The service's schema type.
-pub type ProjectorSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type ProjectorSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// What resolvers reach through the context.
 #[derive(Clone)]
@@ -33,6 +35,8 @@ pub struct ApiContext {
     pub store: Store,
     /// The projection's controller, for status and rebuilds.
     pub projector: Projector,
+    /// Committed changes, for subscriptions.
+    pub feed: ChangeFeed,
 }
 
 /// Builds the schema with its limits, serving `context`.
@@ -40,8 +44,8 @@ pub fn build_schema(context: ApiContext) -> ProjectorSchema {
     schema_builder().data(context).finish()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
 }

@@ -8,13 +8,17 @@
 //! generation that is swapped in without downtime.
 
 mod event;
+mod feed;
 mod fold;
+mod history;
 mod projector;
 mod rebuild;
 mod state;
 
 pub use event::FoldEvent;
+pub use feed::{ChangeFeed, ProducerChange};
 pub use fold::{FOLD_VERSION, Projection, fold, fold_global};
+pub use history::{STATUS_TYPES, active_count_series, active_npns, status_event};
 pub use projector::{LiveFold, Projector, ProjectorError, decode_state};
 pub use rebuild::RebuildReport;
 pub use state::{GlobalState, ProducerState, Stamp, Status, SubRecord, Versioned};

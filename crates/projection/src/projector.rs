@@ -17,6 +17,7 @@ use futures::future::BoxFuture;
 use tokio::sync::Mutex;
 
 use crate::event::FoldEvent;
+use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
 use crate::fold::{FOLD_VERSION, fold, fold_global};
 use crate::rebuild::RebuildReport;
 use crate::state::{GlobalState, ProducerState};
@@ -43,9 +44,23 @@ impl From<DbErr> for ProjectorError {
 
 /// The [`AppendHook`] that folds each appended batch into the current
 /// generation, in the append transaction: once a delivery is acknowledged,
-/// every query reflects it.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct LiveFold;
+/// every query reflects it. After the commit it publishes the changed
+/// states and the new entries on its [`ChangeFeed`].
+#[derive(Debug, Default)]
+pub struct LiveFold {
+    feed: ChangeFeed,
+    pending: PendingChanges,
+}
+
+impl LiveFold {
+    /// A live fold publishing on `feed`.
+    pub fn new(feed: ChangeFeed) -> Self {
+        Self {
+            feed,
+            pending: PendingChanges::default(),
+        }
+    }
+}
 
 impl AppendHook for LiveFold {
     fn after_append<'a>(
@@ -54,24 +69,33 @@ impl AppendHook for LiveFold {
         entries: &'a [Appended],
     ) -> BoxFuture<'a, Result<(), DbErr>> {
         Box::pin(async move {
-            apply_batch(txn, entries)
+            let changes = apply_batch(txn, entries, self.feed.wants_changes())
                 .await
                 .map_err(|error| match error {
                     ProjectorError::Store(StoreError::Database(db)) => db,
                     other => DbErr::Custom(other.to_string()),
-                })
+                })?;
+            self.pending.replace(changes);
+            Ok(())
         })
+    }
+
+    fn after_commit(&self, entries: &[Appended]) {
+        self.feed.publish(self.pending.take(), entries);
     }
 }
 
+/// Folds a batch into the current generation; returns the changed states
+/// when someone is listening for them.
 async fn apply_batch(
     txn: &DatabaseTransaction,
     entries: &[Appended],
-) -> Result<(), ProjectorError> {
+    want_changes: bool,
+) -> Result<Vec<ProducerChange>, ProjectorError> {
     // Without a current generation there is nothing to keep up to date: the
     // next start rebuilds from the log.
     let Some(meta) = current_meta(txn).await? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let events: Vec<(i64, FoldEvent)> = entries
         .iter()
@@ -88,6 +112,14 @@ async fn apply_batch(
             *last_position = (*last_position).max(*position);
         }
     }
+    let changes = if want_changes {
+        sorted(states.clone())
+            .into_iter()
+            .map(|(npn, (state, _))| ProducerChange { npn, state })
+            .collect()
+    } else {
+        Vec::new()
+    };
     upsert_producers(txn, meta.generation, encode_rows(states)?).await?;
     let head = entries
         .iter()
@@ -95,7 +127,7 @@ async fn apply_batch(
         .max()
         .unwrap_or(meta.applied_position);
     set_applied(txn, meta.generation, head, serde_json::to_string(&global)?).await?;
-    Ok(())
+    Ok(changes)
 }
 
 /// States by NPN, each with the last log position folded into it.
@@ -140,14 +172,10 @@ pub struct Projector {
     pub(crate) store: Store,
     pub(crate) gate: Arc<Mutex<()>>,
     pub(crate) rebuilding: Arc<AtomicBool>,
+    pub(crate) swapping: Arc<AtomicBool>,
 }
 
 impl Projector {
-    /// The hook to give the log writer.
-    pub fn live_fold() -> Arc<dyn AppendHook> {
-        Arc::new(LiveFold)
-    }
-
     /// A projector over `store`; `gate` is the log writer's, so a rebuild's
     /// final catch-up and swap exclude appends.
     pub fn new(store: Store, gate: Arc<Mutex<()>>) -> Self {
@@ -155,6 +183,7 @@ impl Projector {
             store,
             gate,
             rebuilding: Arc::new(AtomicBool::new(false)),
+            swapping: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -181,6 +210,11 @@ impl Projector {
     /// Whether a rebuild is running now.
     pub fn is_rebuilding(&self) -> bool {
         self.rebuilding.load(Ordering::SeqCst)
+    }
+
+    /// Whether a rebuild is in its final catch-up and swap (appends paused).
+    pub fn is_swapping(&self) -> bool {
+        self.swapping.load(Ordering::SeqCst)
     }
 
     /// The current generation's meta row.

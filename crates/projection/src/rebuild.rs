@@ -52,6 +52,13 @@ fn now_micros() -> i64 {
 /// Resets the "rebuilding" flag however the rebuild ends.
 struct RunningFlag<'a>(&'a std::sync::atomic::AtomicBool);
 
+impl<'a> RunningFlag<'a> {
+    fn raise(flag: &'a std::sync::atomic::AtomicBool) -> Self {
+        flag.store(true, Ordering::SeqCst);
+        Self(flag)
+    }
+}
+
 impl Drop for RunningFlag<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
@@ -136,6 +143,7 @@ impl Projector {
         // the database's write lock, so not even another process can append
         // between the last read and the swap.
         let gate = self.gate.lock().await;
+        let _swapping = RunningFlag::raise(&self.swapping);
         let txn = db.begin_with_options(immediate()).await?;
         let late = shadow.fold_log(&txn).await?;
         let figures = RebuildFigures {
@@ -156,8 +164,10 @@ impl Projector {
         txn.commit().await?;
         drop(gate);
 
+        drop(_swapping);
         delete_stale_generations(db).await?;
         let seconds = started.elapsed().as_secs_f64();
+        metrics::gauge!("projector_rebuild_duration_seconds").set(seconds);
         let report = RebuildReport {
             generation,
             events_folded: figures.events_folded,
@@ -169,6 +179,7 @@ impl Projector {
                 0.0
             },
         };
+        metrics::gauge!("projector_rebuild_events_per_second").set(report.events_per_second);
         tracing::info!(
             generation,
             events_folded = report.events_folded,

@@ -59,6 +59,15 @@ impl ApiError {
         }
     }
 
+    /// Whether the sender's request was refused (400, 401, 413), as opposed
+    /// to the service failing it (503) or it not being a delivery (404, 405).
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self.status(),
+            StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED | StatusCode::PAYLOAD_TOO_LARGE
+        )
+    }
+
     /// The stable, machine-readable code clients and dashboards match on.
     pub fn code(&self) -> &'static str {
         match self {

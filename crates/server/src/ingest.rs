@@ -1,7 +1,7 @@
 //! `POST /webhooks/{endpoint}`: verify over the raw bytes, interpret, append,
 //! and answer only once the event is durably committed.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use agentsync_events::interpret;
 use axum::Json;
@@ -33,11 +33,37 @@ pub async fn receive_webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<Ack>, ApiError> {
+    let started = Instant::now();
     let endpoint = Endpoint::from_name(&endpoint).ok_or(ApiError::NotFound)?;
     let deadline = state.config.ack_deadline;
-    tokio::time::timeout(deadline, accept_delivery(&state, endpoint, &headers, body))
+    let result = tokio::time::timeout(deadline, accept_delivery(&state, endpoint, &headers, body))
         .await
-        .unwrap_or(Err(ApiError::DeadlineExceeded))
+        .unwrap_or(Err(ApiError::DeadlineExceeded));
+    record_outcome(&state, &result, started);
+    result
+}
+
+/// Counts the delivery's outcome (metrics, and the rejection table for
+/// refusals) and its latency.
+fn record_outcome(state: &AppState, result: &Result<Json<Ack>, ApiError>, started: Instant) {
+    metrics::histogram!("projector_ingest_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    let (outcome, reason) = match result {
+        Ok(ack) => (ack.status, "none"),
+        Err(error) if error.is_rejection() => {
+            state.rejections.record(error.code(), now_micros());
+            ("rejected", error.code())
+        }
+        Err(error) => ("unavailable", error.code()),
+    };
+    metrics::counter!("projector_deliveries_total", "outcome" => outcome, "reason" => reason)
+        .increment(1);
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 async fn accept_delivery(

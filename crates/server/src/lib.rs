@@ -6,11 +6,16 @@
 pub mod cli;
 pub mod config;
 mod error;
+mod graphiql;
 mod graphql;
 mod ingest;
+pub mod logging;
+pub mod metrics;
+mod rejections;
 mod router;
 pub mod send_example;
 mod serve;
+mod status_page;
 
 pub use config::{Endpoint, EndpointSecrets, ServeConfig};
 pub use error::ApiError;

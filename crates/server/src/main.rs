@@ -6,7 +6,6 @@ use clap::Parser;
 use producer_projector::cli::{Cli, Command, LogFormat, SendExampleArgs, ServeArgs};
 use producer_projector::send_example::send_example;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use webhook_verify::SecretSet;
 
 #[tokio::main]
@@ -49,7 +48,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = producer_projector::logging::env_filter("info");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -4,15 +4,25 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use event_store::{LogWriter, Store};
+use projection::Projector;
+use tower::ServiceBuilder;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::config::ServeConfig;
 use crate::error::ApiError;
-use crate::graphql::{execute_graphql, serve_graphiql};
+use crate::graphiql::{serve_graphiql, serve_graphiql_asset};
+use crate::graphql::execute_graphql;
 use crate::ingest::receive_webhook;
+use crate::logging::{SequentialRequestId, log_response, request_span};
+use crate::metrics::prometheus;
+use crate::rejections::RejectionRecorder;
+use crate::status_page::show_status_page;
+use async_graphql_axum::GraphQLSubscription;
 use graphql_api::ProjectorSchema;
 
 /// What every handler can reach.
@@ -26,18 +36,41 @@ pub struct AppState {
     pub writer: LogWriter,
     /// The GraphQL schema.
     pub schema: ProjectorSchema,
+    /// The projection's controller.
+    pub projector: Projector,
+    /// Refused deliveries, counted.
+    pub rejections: RejectionRecorder,
 }
 
 /// Builds the service's router.
 pub fn build_router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/{endpoint}", post(receive_webhook))
+        .route("/", get(show_status_page))
         .route("/graphql", get(serve_graphiql).post(execute_graphql))
+        .route("/assets/graphiql/{file}", get(serve_graphiql_asset))
+        .route_service(
+            "/graphql/ws",
+            GraphQLSubscription::new(state.schema.clone()),
+        )
+        .route("/metrics", get(render_metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(
+                    SequentialRequestId::default(),
+                ))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_request(())
+                        .on_response(log_response),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
         .with_state(state)
 }
 
@@ -46,16 +79,65 @@ async fn healthz() -> (StatusCode, &'static str) {
     (StatusCode::OK, "ok")
 }
 
-/// 200 when the database answers and every migration is applied; 503
-/// otherwise, so a load balancer sends traffic elsewhere.
+/// 200 when the database answers, every migration is applied, and the
+/// projection is caught up with the log and not mid-swap; 503 otherwise, so
+/// a load balancer sends traffic elsewhere.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match readiness(&state).await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
+    }
+}
+
+async fn readiness(state: &AppState) -> Result<(), &'static str> {
+    let unreachable = |error: &dyn std::fmt::Display| {
+        tracing::warn!(error = %error, "readiness check failed");
+        "database unreachable"
+    };
     match state.store.check_ready().await {
-        Ok(true) => (StatusCode::OK, "ready"),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
-        Err(error) => {
-            tracing::warn!(error = %error, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        Ok(true) => {}
+        Ok(false) => return Err("migrations pending"),
+        Err(error) => return Err(unreachable(&error)),
+    }
+    if state.projector.is_swapping() {
+        return Err("projection swap in progress");
+    }
+    let meta = state
+        .projector
+        .current_meta()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    let head = state.store.log_head().await.map_err(|e| unreachable(&e))?;
+    match meta {
+        Some(meta) if meta.applied_position >= head => Ok(()),
+        Some(_) => Err("projection behind the log"),
+        None => Err("no projection yet"),
+    }
+}
+
+/// Prometheus text; the log and projection gauges are read at scrape time.
+async fn render_metrics(State(state): State<AppState>) -> Response {
+    if let Ok(head) = state.store.log_head().await {
+        metrics::gauge!("projector_log_head").set(head as f64);
+        if let Ok(Some(meta)) = state.projector.current_meta().await {
+            metrics::gauge!("projector_projection_position").set(meta.applied_position as f64);
+            metrics::gauge!("projector_projection_lag").set((head - meta.applied_position) as f64);
         }
+    }
+    match prometheus() {
+        Some(handle) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            handle.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
     }
 }
 

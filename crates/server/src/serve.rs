@@ -5,11 +5,16 @@ use std::sync::Arc;
 
 use event_store::{LogWriter, Store, StoreError, StoreOptions, WriterOptions};
 use graphql_api::{ApiContext, build_schema};
-use projection::{Projector, ProjectorError, RebuildReport};
+use projection::{ChangeFeed, LiveFold, Projector, ProjectorError, RebuildReport};
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, ServeConfig, ensure_database_folder};
+use crate::metrics;
+use crate::rejections::RejectionRecorder;
 use crate::router::{AppState, build_router};
+
+/// How often refused-delivery counts are written to the store.
+const REJECTION_FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Why the service could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -37,25 +42,36 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     ensure_database_folder(&config.database_url)?;
     let store = Store::open(&StoreOptions::new(config.database_url.clone())).await?;
-    let writer = LogWriter::start(&store, Projector::live_fold(), WriterOptions::default());
+    let feed = ChangeFeed::default();
+    let live_fold = Arc::new(LiveFold::new(feed.clone()));
+    let writer = LogWriter::start(&store, live_fold, WriterOptions::default());
     let projector = Projector::new(store.clone(), writer.gate());
     projector.prepare().await?;
     let schema = build_schema(ApiContext {
         store: store.clone(),
-        projector,
+        projector: projector.clone(),
+        feed,
     });
+    metrics::prometheus();
+    let rejections = RejectionRecorder::default();
+    let flusher = rejections.spawn_flusher(store.clone(), REJECTION_FLUSH_PERIOD);
     let state = AppState {
         config: Arc::new(config),
-        store,
+        store: store.clone(),
         writer,
         schema,
+        projector,
+        rejections: rejections.clone(),
     };
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "producer-projector is listening");
     }
-    axum::serve(listener, build_router(state))
+    let served = axum::serve(listener, build_router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    flusher.abort();
+    rejections.flush(&store).await;
+    served?;
     Ok(())
 }
 

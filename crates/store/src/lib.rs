@@ -8,16 +8,20 @@
 
 pub mod entity;
 mod error;
+mod history_queries;
 mod log_queries;
 mod open;
 pub mod projection_queries;
+mod rejection_queries;
 mod writer;
 
 pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
+pub use history_queries::KeyedEntry;
 pub use log_queries::{LogFilter, TypeCount, list_entries_on};
 pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
+pub use rejection_queries::RejectionCount;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 
 /// Options for a write transaction that takes SQLite's write lock at once

@@ -115,6 +115,17 @@ impl Store {
             .collect())
     }
 
+    /// When the latest delivery was received (µs since the epoch).
+    pub async fn last_received_at(&self) -> Result<Option<i64>, StoreError> {
+        let latest: Option<Option<i64>> = EventLog::find()
+            .select_only()
+            .expr(Expr::col(Column::ReceivedAt).max())
+            .into_tuple()
+            .one(self.reader())
+            .await?;
+        Ok(latest.flatten())
+    }
+
     /// How many entries could not be folded.
     pub async fn count_unfolded(&self) -> Result<u64, StoreError> {
         Ok(EventLog::find()

@@ -107,6 +107,11 @@ pub trait AppendHook: Send + Sync + 'static {
         txn: &'a DatabaseTransaction,
         entries: &'a [Appended],
     ) -> BoxFuture<'a, Result<(), DbErr>>;
+
+    /// Runs after the batch is durably committed (never after a failed
+    /// one): the place to tell subscribers, who must never see a change
+    /// before it is committed.
+    fn after_commit(&self, _entries: &[Appended]) {}
 }
 
 /// A hook that does nothing, for a log without projection.
@@ -207,6 +212,7 @@ impl WriterTask {
             if batch.is_empty() {
                 continue;
             }
+            metrics::histogram!("projector_commit_batch_size").record(batch.len() as f64);
             let entries: Vec<NewEntry> = batch.iter().map(|r| r.entry.clone()).collect();
             let result = {
                 let _gate = self.gate.lock().await;
@@ -265,6 +271,9 @@ async fn commit_batch(
         hook.after_append(&txn, &appended).await?;
     }
     txn.commit().await?;
+    if !appended.is_empty() {
+        hook.after_commit(&appended);
+    }
     Ok(outcomes)
 }
 

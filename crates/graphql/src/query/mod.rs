@@ -8,13 +8,22 @@ use event_store::projection_queries::{
 };
 use projection::{FOLD_VERSION, decode_state};
 
+use chrono::{DateTime, Utc};
+
 use crate::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::limits::{connection_complexity, page_size};
 use crate::types::{
     EventConnection, Producer, ProducerConnection, ProducerStatus, ProjectionStatus, RebuildResult,
-    Stats, TypeCount, datetime, event_page,
+    Stats, TypeCount, by_reason, datetime, event_page,
 };
+
+mod history;
+
+pub use history::{ActiveCountPoint, ActivityBucket, Bucket};
+
+/// One day in microseconds.
+const DAY_MICROS: i64 = 86_400_000_000;
 
 /// Every query.
 pub struct QueryRoot;
@@ -33,14 +42,19 @@ fn producer_from(row: &event_store::ProducerRow) -> ApiResult<Producer> {
 
 #[Object]
 impl QueryRoot {
-    /// One producer by NPN, or null when no event has named it.
+    /// One producer by NPN, or null when no event has named it. With
+    /// `asOf`, its state as of that moment, folded from the log up to it.
     async fn producer(
         &self,
         ctx: &Context<'_>,
         npn: String,
+        as_of: Option<DateTime<Utc>>,
     ) -> async_graphql::Result<Option<Producer>> {
         let api = api(ctx)?;
         let npn = normalise_argument(&npn)?;
+        if let Some(as_of) = as_of {
+            return Ok(history::producer_as_of(&api.store, &npn, as_of).await?);
+        }
         let row = current_producer(api.store.reader(), &npn)
             .await
             .map_err(ApiError::from)?;
@@ -88,9 +102,16 @@ impl QueryRoot {
         Ok(connection)
     }
 
-    /// Every active NPN, sorted.
-    async fn active_npns(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+    /// Every active NPN, sorted. With `asOf`, as of that moment.
+    async fn active_npns(
+        &self,
+        ctx: &Context<'_>,
+        as_of: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<Vec<String>> {
         let api = api(ctx)?;
+        if let Some(as_of) = as_of {
+            return Ok(history::active_npns_as_of(&api.store, as_of).await?);
+        }
         let status = ProducerStatus::Active.as_str();
         Ok(current_npns_with_status(api.store.reader(), status)
             .await
@@ -111,6 +132,29 @@ impl QueryRoot {
         let npn = npn.as_deref().map(normalise_argument).transpose()?;
         let filter = LogFilter { npn, event_type };
         Ok(event_page(&api.store, filter, first, after).await?)
+    }
+
+    /// The active population at the end of each bucket of `[from, to)`.
+    async fn active_count_series(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bucket: Bucket,
+    ) -> async_graphql::Result<Vec<ActiveCountPoint>> {
+        Ok(history::active_count_points(&api(ctx)?.store, from, to, bucket).await?)
+    }
+
+    /// Activations, deactivations, profile changes and refused deliveries
+    /// per bucket of `[from, to)`, from the log.
+    async fn activity(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        bucket: Bucket,
+    ) -> async_graphql::Result<Vec<ActivityBucket>> {
+        Ok(history::activity(&api(ctx)?.store, from, to, bucket).await?)
     }
 
     /// Where the projection stands against the log.
@@ -168,12 +212,30 @@ impl QueryRoot {
                 .collect(),
             unfolded_events: api.store.count_unfolded().await.map_err(ApiError::from)?,
             last_run_date: global.run_date.map(|run| run.value),
+            last_delivery_at: api
+                .store
+                .last_received_at()
+                .await
+                .map_err(ApiError::from)?
+                .and_then(datetime),
+            rejected_deliveries: by_reason(
+                api.store
+                    .rejections_since(0)
+                    .await
+                    .map_err(ApiError::from)?,
+            ),
+            recent_rejections: by_reason(
+                api.store
+                    .rejections_since(Utc::now().timestamp_micros() - DAY_MICROS)
+                    .await
+                    .map_err(ApiError::from)?,
+            ),
         })
     }
 }
 
 /// NPN arguments are normalised like `data.npn`, so `"0012"` finds `12`.
-fn normalise_argument(npn: &str) -> ApiResult<String> {
+pub(crate) fn normalise_argument(npn: &str) -> ApiResult<String> {
     agentsync_events::normalise_npn(&serde_json::Value::from(npn))
         .map_err(|_| ApiError::InvalidArgument("npn must be a string of digits".to_owned()))
 }

@@ -4,8 +4,9 @@ mod event;
 mod producer;
 mod status;
 
-pub use event::{EventConnection, TotalCountFields, event_page};
+pub use event::{Event, EventConnection, TotalCountFields, event_page};
 pub use producer::{Producer, ProducerConnection, ProducerStatus};
+pub(crate) use status::by_reason;
 pub use status::{ProjectionStatus, RebuildResult, Stats, TypeCount};
 
 use async_graphql::Json;

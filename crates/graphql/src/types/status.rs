@@ -66,4 +66,42 @@ pub struct Stats {
     pub unfolded_events: u64,
     /// The last `producersync.updates_available` runDate.
     pub last_run_date: Option<String>,
+    /// When the latest delivery was received.
+    pub last_delivery_at: Option<DateTime<Utc>>,
+    /// Refused deliveries by reason, all time (bodies are never stored).
+    pub rejected_deliveries: Vec<RejectionReasonCount>,
+    /// Refused deliveries by reason over the last 24 hours.
+    pub recent_rejections: Vec<RejectionReasonCount>,
+}
+
+/// How many deliveries were refused for one reason.
+#[derive(SimpleObject, Debug, Clone, PartialEq, Eq)]
+pub struct RejectionReasonCount {
+    /// The stable error code: `signature_mismatch`, `stale_timestamp`,
+    /// `future_timestamp`, `missing_header`, `invalid_timestamp`,
+    /// `malformed_signature`, `invalid_header_encoding`, `payload_too_large`,
+    /// `body_unreadable`.
+    pub reason: String,
+    /// How many.
+    pub count: i64,
+    /// The latest one.
+    pub last_at: Option<DateTime<Utc>>,
+}
+
+/// Sums hourly counts by reason.
+pub(crate) fn by_reason(counts: Vec<event_store::RejectionCount>) -> Vec<RejectionReasonCount> {
+    let mut totals: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for count in counts {
+        let slot = totals.entry(count.reason).or_default();
+        slot.0 += count.count;
+        slot.1 = slot.1.max(count.last_at);
+    }
+    totals
+        .into_iter()
+        .map(|(reason, (count, last_at))| RejectionReasonCount {
+            reason,
+            count,
+            last_at: DateTime::from_timestamp_micros(last_at),
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. They mirror `migrations/`.
 
+pub mod delivery_rejections;
 pub mod event_log;
 pub mod producer_state;
 pub mod projection_meta;

@@ -1,0 +1,70 @@
+//! The subscription root, served over WebSocket at `/graphql/ws`. Changes
+//! come from the projection's [`ChangeFeed`](projection::ChangeFeed), which
+//! publishes only after the commit, so a subscriber never sees a change
+//! that could still be rolled back.
+
+use async_graphql::{Context, Subscription};
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::ApiContext;
+use crate::types::{Event, Producer};
+
+/// Every subscription.
+pub struct SubscriptionRoot;
+
+/// A broadcast receiver as a stream; a subscriber that falls too far behind
+/// skips what it missed rather than ending.
+fn receive<T: Clone + Send + 'static>(receiver: broadcast::Receiver<T>) -> impl Stream<Item = T> {
+    futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(item) => return Some((item, receiver)),
+                Err(RecvError::Lagged(skipped)) => {
+                    tracing::warn!(skipped, "a subscriber fell behind and skipped changes");
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// A producer's new state whenever an event changes it (every producer
+    /// when `npn` is omitted).
+    async fn producer_changed(
+        &self,
+        ctx: &Context<'_>,
+        npn: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = Producer>> {
+        let feed = &ctx.data::<ApiContext>()?.feed;
+        let npn = npn
+            .as_deref()
+            .map(crate::query::normalise_argument)
+            .transpose()?;
+        Ok(receive(feed.subscribe_changes())
+            .filter(move |change| std::future::ready(npn.as_ref().is_none_or(|n| *n == change.npn)))
+            .map(|change| Producer {
+                npn: change.npn,
+                state: change.state,
+            }))
+    }
+
+    /// Each new log entry (of these types, when given).
+    async fn event_appended(
+        &self,
+        ctx: &Context<'_>,
+        types: Option<Vec<String>>,
+    ) -> async_graphql::Result<impl Stream<Item = Event>> {
+        let feed = &ctx.data::<ApiContext>()?.feed;
+        Ok(receive(feed.subscribe_appended())
+            .filter(move |entry| {
+                let wanted = types.as_ref().is_none_or(|types| {
+                    entry.event_type.as_ref().is_some_and(|t| types.contains(t))
+                });
+                std::future::ready(wanted)
+            })
+            .map(Event))
+    }
+}

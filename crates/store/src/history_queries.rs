@@ -1,0 +1,124 @@
+//! Reading the log by time, for activity charts and time travel. Only key
+//! columns are read where bodies are not needed.
+
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entity::event_log::{Column, Entity as EventLog};
+use crate::{LogEntry, Store, StoreError};
+
+/// The key columns of one understood log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyedEntry {
+    /// The event type.
+    pub event_type: String,
+    /// The NPN, if any.
+    pub npn: Option<String>,
+    /// The envelope id.
+    pub event_id: Option<String>,
+    /// Occurred (or else received) time, µs since the epoch.
+    pub time: i64,
+}
+
+/// type, npn, event id, occurred at, received at.
+type KeyRow = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    i64,
+);
+
+const KEY_COLUMNS: [Column; 5] = [
+    Column::EventType,
+    Column::Npn,
+    Column::EventId,
+    Column::OccurredAt,
+    Column::ReceivedAt,
+];
+
+impl From<KeyRow> for KeyedEntry {
+    fn from((event_type, npn, event_id, occurred_at, received_at): KeyRow) -> Self {
+        Self {
+            event_type: event_type.unwrap_or_default(),
+            npn,
+            event_id,
+            time: occurred_at.unwrap_or(received_at),
+        }
+    }
+}
+
+impl Store {
+    /// Understood entries of the given types whose time (occurred, or else
+    /// received) is at most `until` (µs), or all when `until` is `None`.
+    pub async fn keyed_entries_of_types(
+        &self,
+        types: &[&str],
+        until: Option<i64>,
+    ) -> Result<Vec<KeyedEntry>, StoreError> {
+        let mut query = EventLog::find()
+            .select_only()
+            .columns(KEY_COLUMNS)
+            .filter(Column::EventType.is_in(types.iter().copied()))
+            .filter(Column::UnfoldedReason.is_null());
+        if let Some(until) = until {
+            query = query.filter(time_at_most(until));
+        }
+        let rows: Vec<KeyRow> = query
+            .order_by_asc(Column::Position)
+            .into_tuple()
+            .all(self.reader())
+            .await?;
+        Ok(rows.into_iter().map(KeyedEntry::from).collect())
+    }
+
+    /// Entries (any type, understood or not) whose time is in
+    /// `[from, to)`, key columns only.
+    pub async fn keyed_entries_between(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<KeyedEntry>, StoreError> {
+        let in_range = Condition::any()
+            .add(Column::OccurredAt.gte(from).and(Column::OccurredAt.lt(to)))
+            .add(
+                Column::OccurredAt
+                    .is_null()
+                    .and(Column::ReceivedAt.gte(from))
+                    .and(Column::ReceivedAt.lt(to)),
+            );
+        let rows: Vec<KeyRow> = EventLog::find()
+            .select_only()
+            .columns(KEY_COLUMNS)
+            .filter(in_range)
+            .filter(Column::UnfoldedReason.is_null())
+            .into_tuple()
+            .all(self.reader())
+            .await?;
+        Ok(rows.into_iter().map(KeyedEntry::from).collect())
+    }
+
+    /// Every entry naming `npn` whose time is at most `until` (µs), with
+    /// bodies, oldest first.
+    pub async fn entries_for_npn_until(
+        &self,
+        npn: &str,
+        until: i64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        Ok(EventLog::find()
+            .filter(Column::Npn.eq(npn))
+            .filter(time_at_most(until))
+            .order_by_asc(Column::Position)
+            .all(self.reader())
+            .await?)
+    }
+}
+
+/// Occurred at or before `until`, or (without a timestamp) received then.
+fn time_at_most(until: i64) -> Condition {
+    Condition::any().add(Column::OccurredAt.lte(until)).add(
+        Column::OccurredAt
+            .is_null()
+            .and(Column::ReceivedAt.lte(until)),
+    )
+}
