@@ -49,6 +49,8 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Replay the whole log into a fresh projection and swap it in; safe while the service runs.
     Rebuild(DatabaseArgs),
+    /// Append NDJSON lines of {webhook_id, timestamp, body} to the log as if delivered (a backfill), then rebuild the projection.
+    Import(ImportArgs),
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema(ExportSchemaArgs),
     /// Sign an example envelope of one event type and post it, like the portal's "Send Example".
@@ -139,4 +141,14 @@ pub struct ExportSchemaArgs {
     /// Write the SDL here (e.g. schema/schema.graphql) instead of to standard output.
     #[arg(long)]
     pub output: Option<std::path::PathBuf>,
+}
+
+/// Options of `import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The NDJSON file: one {"webhook_id": "...", "timestamp": <seconds>, "body": "<raw body text>"} per line.
+    pub file: std::path::PathBuf,
+    /// Database location.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agentsync_events::interpret;
 use axum::Json;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, State};
@@ -92,23 +91,13 @@ async fn accept_delivery(
         state.config.tolerance_secs,
     )?;
 
-    let interpretation = interpret(&body);
-    let entry = NewEntry {
-        webhook_id: verified.webhook_id,
-        event_id: interpretation.event_id,
-        event_type: interpretation.event_type,
-        occurred_at: interpretation.occurred_at,
-        received_at: i64::try_from(now.as_micros()).unwrap_or(i64::MAX),
-        source: endpoint.path(),
-        npn: interpretation.npn,
-        unfolded_reason: interpretation
-            .outcome
-            .as_ref()
-            .err()
-            .map(|r| r.code().to_owned()),
-        body: body.to_vec(),
-        kind: interpretation.outcome.ok(),
-    };
+    let received_at = i64::try_from(now.as_micros()).unwrap_or(i64::MAX);
+    let entry = NewEntry::interpreted(
+        verified.webhook_id,
+        received_at,
+        endpoint.path(),
+        body.to_vec(),
+    );
     let outcome = state
         .writer
         .append(entry)

@@ -8,6 +8,7 @@ pub mod config;
 mod error;
 mod graphiql;
 mod graphql;
+pub mod import;
 mod ingest;
 pub mod logging;
 pub mod metrics;

@@ -35,6 +35,23 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Import(args)) => {
+            let report =
+                producer_projector::import::import_file(&args.database.database_url, &args.file)
+                    .await?;
+            println!(
+                "imported {} lines: {} appended, {} already in the log, in {:.2} s ({:.0} lines/s); rebuilt generation {} in {} ms ({:.0} events/s)",
+                report.lines,
+                report.appended,
+                report.duplicates,
+                report.append_seconds,
+                report.lines as f64 / report.append_seconds.max(1e-9),
+                report.rebuild.generation,
+                report.rebuild.duration_ms,
+                report.rebuild.events_per_second
+            );
+            Ok(())
+        }
         Some(Command::ExportSchema(args)) => {
             let sdl = graphql_api::export_sdl();
             match args.output {

@@ -126,6 +126,30 @@ impl Store {
         Ok(latest.flatten())
     }
 
+    /// Reads every raw body of the log, a page at a time, and returns how
+    /// many rows and bytes it read: the read ceiling a rebuild is compared
+    /// with.
+    pub async fn scan_bodies(&self, page: u64) -> Result<(u64, u64), StoreError> {
+        let (mut rows, mut bytes, mut after) = (0u64, 0u64, 0i64);
+        loop {
+            let batch: Vec<(i64, Vec<u8>)> = EventLog::find()
+                .select_only()
+                .columns([Column::Position, Column::Body])
+                .filter(Column::Position.gt(after))
+                .order_by_asc(Column::Position)
+                .limit(page)
+                .into_tuple()
+                .all(self.reader())
+                .await?;
+            let Some((last, _)) = batch.last() else {
+                return Ok((rows, bytes));
+            };
+            after = *last;
+            rows += batch.len() as u64;
+            bytes += batch.iter().map(|(_, body)| body.len() as u64).sum::<u64>();
+        }
+    }
+
     /// How many entries could not be folded.
     pub async fn count_unfolded(&self) -> Result<u64, StoreError> {
         Ok(EventLog::find()

@@ -59,6 +59,34 @@ pub struct Appended {
 }
 
 impl NewEntry {
+    /// A delivery's entry: the body is interpreted once, here, and its key
+    /// columns, its understood event (for the hook) or its reason for not
+    /// being understood are filled from that.
+    pub fn interpreted(
+        webhook_id: String,
+        received_at: i64,
+        source: String,
+        body: Vec<u8>,
+    ) -> Self {
+        let interpretation = agentsync_events::interpret(&body);
+        Self {
+            webhook_id,
+            event_id: interpretation.event_id,
+            event_type: interpretation.event_type,
+            occurred_at: interpretation.occurred_at,
+            received_at,
+            source,
+            npn: interpretation.npn,
+            unfolded_reason: interpretation
+                .outcome
+                .as_ref()
+                .err()
+                .map(|r| r.code().to_owned()),
+            body,
+            kind: interpretation.outcome.ok(),
+        }
+    }
+
     fn at(self, position: i64) -> Appended {
         let entry = LogEntry {
             position,
@@ -240,6 +268,24 @@ fn answer(batch: Vec<Request>, result: Result<Vec<AppendOutcome>, DbErr>) {
     }
 }
 
+impl Store {
+    /// Appends a batch directly, in one transaction, with the same
+    /// duplicate rules as the writer, for bulk loads (`import`) that do not
+    /// need per-delivery answers. Use it only where no [`LogWriter`] of this
+    /// process is running: SQLite serialises the two, but the writer's
+    /// gate does not see it.
+    pub async fn append_batch(
+        &self,
+        entries: Vec<NewEntry>,
+        hook: &dyn AppendHook,
+    ) -> Result<Vec<AppendOutcome>, StoreError> {
+        Ok(commit_batch(self.writer_connection(), hook, entries).await?)
+    }
+}
+
+/// Rows per INSERT statement (10 parameters each).
+const INSERT_CHUNK: usize = 1_000;
+
 /// Appends a batch in one immediate transaction; see the module docs.
 async fn commit_batch(
     db: &DatabaseConnection,
@@ -262,12 +308,15 @@ async fn commit_batch(
         appended.push(entry.at(head));
     }
     if !appended.is_empty() {
-        let models = appended
-            .iter()
-            .map(|appended| event_log::ActiveModel::from(appended.entry.clone()));
-        EventLog::insert_many(models)
-            .exec_without_returning(&txn)
-            .await?;
+        // SQLite binds at most 32,766 parameters per statement.
+        for chunk in appended.chunks(INSERT_CHUNK) {
+            let models = chunk
+                .iter()
+                .map(|appended| event_log::ActiveModel::from(appended.entry.clone()));
+            EventLog::insert_many(models)
+                .exec_without_returning(&txn)
+                .await?;
+        }
         hook.after_append(&txn, &appended).await?;
     }
     txn.commit().await?;

@@ -1,0 +1,268 @@
+//! `projector-bench`: measures producer-projector on this machine and
+//! prints each figure beside its ceiling (what the same machine does with
+//! no work: `/healthz` for ingest, a plain body scan for rebuild).
+//! Timings are printed, never asserted.
+
+mod dataset;
+mod events;
+mod ingest;
+mod load;
+mod queries;
+mod server_process;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use event_store::{Store, StoreOptions};
+
+use crate::load::LoadResult;
+use crate::server_process::{ServerProcess, default_server_binary};
+
+/// Benchmarks of producer-projector (build with --release first).
+#[derive(Parser)]
+#[command(name = "projector-bench")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every bench: ingest, bulk load, rebuild, queries.
+    All(Options),
+    /// Only the ingest bench.
+    Ingest(Options),
+    /// Bulk load, rebuild and queries.
+    Bulk(Options),
+}
+
+#[derive(Args, Clone)]
+struct Options {
+    /// The producer-projector binary (default: beside this one).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// Where databases and logs go (default: a temporary folder).
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Seconds each load phase runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Connections for the ingest bench.
+    #[arg(long, default_value_t = 64)]
+    ingest_connections: usize,
+    /// Connections for the query bench.
+    #[arg(long, default_value_t = 32)]
+    query_connections: usize,
+    /// Events in the bulk log.
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Producers in the bulk log.
+    #[arg(long, default_value_t = 100_000)]
+    npns: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (options, ingest, bulk) = match cli.command {
+        Command::All(o) => (o, true, true),
+        Command::Ingest(o) => (o, true, false),
+        Command::Bulk(o) => (o, false, true),
+    };
+    let temp = tempfile::tempdir()?;
+    let dir = options
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let binary = options
+        .server_bin
+        .clone()
+        .unwrap_or_else(default_server_binary);
+    if !binary.exists() {
+        bail!(
+            "{} not found: run `cargo build --release -p producer-projector -p projector-bench`",
+            binary.display()
+        );
+    }
+    print_machine();
+    if ingest {
+        run_ingest(&binary, &dir, &options).await?;
+    }
+    if bulk {
+        run_bulk(&binary, &dir, &options).await?;
+    }
+    Ok(())
+}
+
+fn print_machine() {
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_default();
+    println!("machine: {cores} cores; {}; {}", cpu.trim(), memory.trim());
+}
+
+fn latency_row(name: &str, result: &LoadResult, extra: &str) {
+    println!(
+        "| {name} | {:.0}/s | {:.2} ms | {:.2} ms | {:.2} ms | {} ok, {} failed | {extra} |",
+        result.rate(),
+        result.latency_ms(0.5),
+        result.latency_ms(0.99),
+        result.latency_ms(1.0),
+        result.ok,
+        result.failed
+    );
+}
+
+fn table_header() {
+    println!("| bench | throughput | p50 | p99 | max | requests | notes |");
+    println!("|---|---|---|---|---|---|---|");
+}
+
+async fn run_ingest(binary: &Path, dir: &Path, options: &Options) -> anyhow::Result<()> {
+    let duration = Duration::from_secs(options.seconds);
+    let report = ingest::run(binary, dir, options.ingest_connections, duration).await?;
+    println!(
+        "\n## ingest ({} connections, {} s each, synchronous=FULL)",
+        options.ingest_connections, options.seconds
+    );
+    table_header();
+    latency_row("GET /healthz (ceiling)", &report.ceiling, "");
+    let ratio = report.ingest.rate() / report.ceiling.rate().max(1e-9) * 100.0;
+    latency_row(
+        "POST /webhooks/agentsync",
+        &report.ingest,
+        &format!(
+            "{ratio:.0}% of the ceiling; {} acknowledged ids each in the log exactly once",
+            report.verified
+        ),
+    );
+    println!(
+        "peak RSS of the server: {:.1} MiB",
+        report.peak_rss_mib.unwrap_or(f64::NAN)
+    );
+    Ok(())
+}
+
+async fn run_bulk(binary: &Path, dir: &Path, options: &Options) -> anyhow::Result<()> {
+    let log_file = dir.join("bulk.ndjson");
+    let started = Instant::now();
+    let bytes = dataset::write_log(&log_file, options.events, options.npns, 0x5EED)?;
+    println!(
+        "\n## bulk load\ngenerated {} events over {} NPNs ({:.0} MiB NDJSON) in {:.1} s",
+        options.events,
+        options.npns,
+        bytes as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64()
+    );
+    let url = format!("sqlite://{}", dir.join("bulk.db").display());
+    let _ = std::fs::remove_file(dir.join("bulk.db"));
+    let (import_seconds, import_rss) = run_import(binary, &log_file, &url).await?;
+    println!(
+        "import (append + initial rebuild): {import_seconds:.1} s, {:.0} events/s, peak RSS {import_rss:.1} MiB",
+        options.events as f64 / import_seconds
+    );
+
+    let server = ServerProcess::start(binary, &url, &dir.join("bulk-server.log")).await?;
+    let rebuild = queries::rebuild(&server)
+        .await
+        .context("rebuildProjection failed")?;
+    let rebuild_rss = server.peak_rss_mib().unwrap_or(f64::NAN);
+    let store = Store::open(&StoreOptions::new(url.clone())).await?;
+    let scan_started = Instant::now();
+    let (rows, body_bytes) = store.scan_bodies(5_000).await?;
+    let scan_seconds = scan_started.elapsed().as_secs_f64();
+    let rebuild_ms = rebuild["durationMs"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "\n## rebuild ({} events, {} producers)",
+        rebuild["eventsFolded"], rebuild["producersWritten"]
+    );
+    println!("| what | time | events/s |\n|---|---|---|");
+    println!(
+        "| rebuildProjection | {rebuild_ms:.0} ms | {:.0} |",
+        rebuild["eventsPerSecond"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "| plain scan of every raw body ({rows} rows, {:.0} MiB) | {:.0} ms | {:.0} |",
+        body_bytes as f64 / 1_048_576.0,
+        scan_seconds * 1000.0,
+        rows as f64 / scan_seconds
+    );
+    println!(
+        "rebuild / scan = {:.1}x; server peak RSS so far {rebuild_rss:.1} MiB",
+        rebuild_ms / 1000.0 / scan_seconds
+    );
+
+    let duration = Duration::from_secs(options.seconds);
+    println!(
+        "\n## queries ({} producers, {} connections)",
+        options.npns, options.query_connections
+    );
+    table_header();
+    let by_npn =
+        queries::producer_by_npn(&server, options.npns, options.query_connections, duration).await;
+    latency_row("producer(npn)", &by_npn, "random NPNs");
+    let pages =
+        queries::producer_pages(&server, options.npns, options.query_connections, duration).await;
+    latency_row("producers(first: 100)", &pages, "random start cursors");
+    let (active, count) = queries::active_npns(&server, 20).await;
+    latency_row(
+        "activeNpns",
+        &active,
+        &format!("1 connection, {count} NPNs per answer"),
+    );
+    println!(
+        "peak RSS of the server over rebuild and queries: {:.1} MiB",
+        server.peak_rss_mib().unwrap_or(f64::NAN)
+    );
+    server.stop().await;
+    Ok(())
+}
+
+/// Runs `producer-projector import` and samples its peak RSS.
+async fn run_import(binary: &Path, file: &Path, url: &str) -> anyhow::Result<(f64, f64)> {
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new(binary)
+        .arg("import")
+        .arg(file)
+        .arg("--database-url")
+        .arg(url)
+        .env("RUST_LOG", "warn")
+        .spawn()?;
+    let pid = child.id().unwrap_or(0);
+    let mut peak = 0.0f64;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            if !status.success() {
+                bail!("import failed: {status}");
+            }
+            return Ok((started.elapsed().as_secs_f64(), peak));
+        }
+        if let Some(rss) = read_hwm(pid) {
+            peak = peak.max(rss);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn read_hwm(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace()
+        .nth(1)?
+        .parse::<f64>()
+        .ok()
+        .map(|kib| kib / 1024.0)
+}
