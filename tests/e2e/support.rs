@@ -39,6 +39,7 @@ pub fn test_config(dir: &tempfile::TempDir) -> ServeConfig {
         max_body_bytes: 1_048_576,
         ack_deadline: Duration::from_secs(4),
         admin_token: Some(ADMIN_TOKEN.to_owned()),
+        limits: producer_projector::TrafficLimits::default(),
     }
 }
 

@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
     ConfigError, DEFAULT_ACK_DEADLINE, DEFAULT_DATABASE_URL, EndpointSecrets, ServeConfig,
+    TrafficLimits,
 };
 
 /// producer-projector receives AgentSync webhooks, keeps every verified
@@ -96,6 +97,16 @@ pub struct ServeArgs {
     /// Bearer token required by GraphQL mutations (rebuildProjection). Unset: mutations are off.
     #[arg(long, env = "PROJECTOR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Webhook deliveries served at once; more are answered 503 with Retry-After at once.
+    #[arg(
+        long,
+        env = "PROJECTOR_MAX_INFLIGHT_DELIVERIES",
+        default_value_t = 1_024
+    )]
+    pub max_inflight_deliveries: usize,
+    /// GraphQL requests served at once; more are answered 503 at once, so dashboards cannot starve ingest.
+    #[arg(long, env = "PROJECTOR_MAX_INFLIGHT_GRAPHQL", default_value_t = 64)]
+    pub max_inflight_graphql: usize,
     /// Milliseconds a delivery may take before it is answered 503 instead (AgentSync requires a 2xx within 5 s).
     #[arg(long, env = "PROJECTOR_ACK_DEADLINE_MS", default_value_t = DEFAULT_ACK_DEADLINE.as_millis() as u64)]
     pub ack_deadline_ms: u64,
@@ -115,6 +126,11 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             ack_deadline: Duration::from_millis(self.ack_deadline_ms),
             admin_token: self.admin_token.clone().filter(|token| !token.is_empty()),
+            limits: TrafficLimits {
+                max_inflight_deliveries: self.max_inflight_deliveries,
+                max_inflight_graphql: self.max_inflight_graphql,
+                ..TrafficLimits::default()
+            },
         })
     }
 }

@@ -139,6 +139,35 @@ pub struct ServeConfig {
     pub ack_deadline: Duration,
     /// The bearer token GraphQL mutations need; `None` turns them off.
     pub admin_token: Option<String>,
+    /// Limits that keep a flood from slowing every answer down.
+    pub limits: TrafficLimits,
+}
+
+/// How much traffic is served at once. Past a limit, requests are refused
+/// at once with 503 and `Retry-After` (load shedding) instead of queueing
+/// past AgentSync's 5-second deadline; webhooks and GraphQL have separate
+/// limits so dashboards cannot starve ingest.
+#[derive(Debug, Clone, Copy)]
+pub struct TrafficLimits {
+    /// Webhook deliveries in flight at once.
+    pub max_inflight_deliveries: usize,
+    /// GraphQL requests in flight at once.
+    pub max_inflight_graphql: usize,
+    /// The largest GraphQL request body, in bytes.
+    pub max_graphql_body_bytes: usize,
+    /// How long a GraphQL request may run.
+    pub graphql_timeout: Duration,
+}
+
+impl Default for TrafficLimits {
+    fn default() -> Self {
+        Self {
+            max_inflight_deliveries: 1_024,
+            max_inflight_graphql: 64,
+            max_graphql_body_bytes: 64 * 1024,
+            graphql_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// The default database: a SQLite file under `./data`.

@@ -37,6 +37,10 @@ pub enum ApiError {
     /// The commit did not finish before the answer deadline.
     #[error("the delivery could not be committed within the answer deadline; retry later")]
     DeadlineExceeded,
+    /// Too many requests in flight on this route: shed at once so the
+    /// sender retries rather than waits past its deadline.
+    #[error("the service is at capacity; retry later")]
+    Overloaded,
     /// No such route.
     #[error("no such endpoint")]
     NotFound,
@@ -53,7 +57,9 @@ impl ApiError {
             Self::Rejected(_) => StatusCode::UNAUTHORIZED,
             Self::HeaderEncoding(_) | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::StoreUnavailable | Self::DeadlineExceeded => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable | Self::DeadlineExceeded | Self::Overloaded => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
@@ -77,6 +83,7 @@ impl ApiError {
             Self::BodyUnreadable => "body_unreadable",
             Self::StoreUnavailable => "store_unavailable",
             Self::DeadlineExceeded => "commit_deadline_exceeded",
+            Self::Overloaded => "overloaded",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
         }

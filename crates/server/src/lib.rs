@@ -18,6 +18,6 @@ pub mod send_example;
 mod serve;
 mod status_page;
 
-pub use config::{Endpoint, EndpointSecrets, ServeConfig};
+pub use config::{Endpoint, EndpointSecrets, ServeConfig, TrafficLimits};
 pub use error::ApiError;
 pub use serve::{ServeError, rebuild_offline, serve};

@@ -3,14 +3,19 @@
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use event_store::{LogWriter, Store};
 use projection::Projector;
+use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::ServeConfig;
@@ -42,12 +47,47 @@ pub struct AppState {
     pub rejections: RejectionRecorder,
 }
 
+/// Refuses a request at once with 503 `overloaded` and `Retry-After` when
+/// its route already serves as many requests as it has permits, so a flood
+/// gets fast refusals instead of answers later than the sender waits.
+async fn shed_when_full(
+    State(permits): State<Arc<Semaphore>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match permits.try_acquire() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => ApiError::Overloaded.into_response(),
+    }
+}
+
 /// Builds the service's router.
 pub fn build_router(state: AppState) -> Router {
+    let limits = state.config.limits;
     Router::new()
-        .route("/webhooks/{endpoint}", post(receive_webhook))
+        .route(
+            "/webhooks/{endpoint}",
+            post(receive_webhook).layer(from_fn_with_state(
+                Arc::new(Semaphore::new(limits.max_inflight_deliveries)),
+                shed_when_full,
+            )),
+        )
         .route("/", get(show_status_page))
-        .route("/graphql", get(serve_graphiql).post(execute_graphql))
+        .route(
+            "/graphql",
+            get(serve_graphiql).post(execute_graphql).layer(
+                ServiceBuilder::new()
+                    .layer(from_fn_with_state(
+                        Arc::new(Semaphore::new(limits.max_inflight_graphql)),
+                        shed_when_full,
+                    ))
+                    .layer(RequestBodyLimitLayer::new(limits.max_graphql_body_bytes))
+                    .layer(TimeoutLayer::with_status_code(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        limits.graphql_timeout,
+                    )),
+            ),
+        )
         .route("/assets/graphiql/{file}", get(serve_graphiql_asset))
         .route_service(
             "/graphql/ws",
