@@ -2,6 +2,7 @@
 //! file, real signed HTTP requests. One binary, so the app links once.
 
 mod dashboards;
+mod hostile;
 mod ingest;
 mod projection;
 mod support;

@@ -40,6 +40,7 @@ pub fn test_config(dir: &tempfile::TempDir) -> ServeConfig {
         ack_deadline: Duration::from_secs(4),
         admin_token: Some(ADMIN_TOKEN.to_owned()),
         limits: producer_projector::TrafficLimits::default(),
+        max_database_pages: None,
     }
 }
 

@@ -14,6 +14,7 @@ use event_store::{
     StoreError,
 };
 use futures::future::BoxFuture;
+use sea_orm::ConnectionTrait;
 use tokio::sync::Mutex;
 
 use crate::event::FoldEvent;
@@ -101,10 +102,34 @@ async fn apply_batch(
         .iter()
         .filter_map(|appended| Some((appended.entry.position, FoldEvent::from_appended(appended)?)))
         .collect();
+    let head = entries
+        .iter()
+        .map(|a| a.entry.position)
+        .max()
+        .unwrap_or(meta.applied_position);
+    let states = fold_into_generation(txn, &meta, head, &events).await?;
+    if !want_changes {
+        return Ok(Vec::new());
+    }
+    Ok(sorted(states)
+        .into_iter()
+        .map(|(npn, (state, _))| ProducerChange { npn, state })
+        .collect())
+}
+
+/// Folds positioned events into a generation as stored: loads the
+/// producers they name, folds, writes them back, folds the global facts,
+/// and records `applied_position`. Returns the producers' new states.
+pub(crate) async fn fold_into_generation<C: ConnectionTrait>(
+    db: &C,
+    meta: &ProjectionMeta,
+    applied_position: i64,
+    events: &[(i64, FoldEvent)],
+) -> Result<StatesByNpn, ProjectorError> {
     let npns: Vec<String> = events.iter().filter_map(|(_, e)| e.npn.clone()).collect();
-    let mut states = decode_rows(load_producers(txn, meta.generation, npns).await?)?;
+    let mut states = decode_rows(load_producers(db, meta.generation, npns).await?)?;
     let mut global: GlobalState = serde_json::from_str(&meta.global_state)?;
-    for (position, event) in &events {
+    for (position, event) in events {
         global = fold_global(global, event);
         if let Some(npn) = &event.npn {
             let (state, last_position) = states.entry(npn.clone()).or_default();
@@ -112,22 +137,10 @@ async fn apply_batch(
             *last_position = (*last_position).max(*position);
         }
     }
-    let changes = if want_changes {
-        sorted(states.clone())
-            .into_iter()
-            .map(|(npn, (state, _))| ProducerChange { npn, state })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    upsert_producers(txn, meta.generation, encode_rows(states)?).await?;
-    let head = entries
-        .iter()
-        .map(|a| a.entry.position)
-        .max()
-        .unwrap_or(meta.applied_position);
-    set_applied(txn, meta.generation, head, serde_json::to_string(&global)?).await?;
-    Ok(changes)
+    upsert_producers(db, meta.generation, encode_rows(&states)?).await?;
+    let global = serde_json::to_string(&global)?;
+    set_applied(db, meta.generation, applied_position, global).await?;
+    Ok(states)
 }
 
 /// States by NPN, each with the last log position folded into it.
@@ -144,20 +157,28 @@ fn decode_rows(rows: Vec<ProducerRow>) -> Result<StatesByNpn, ProjectorError> {
         .collect()
 }
 
-pub(crate) fn encode_rows(
-    states: impl IntoIterator<Item = (String, (ProducerState, i64))>,
+/// Serialises states into rows, by reference (no state is cloned).
+pub(crate) fn encode_rows<'a>(
+    states: impl IntoIterator<Item = (&'a String, &'a (ProducerState, i64))>,
 ) -> Result<Vec<ProducerRow>, ProjectorError> {
     states
         .into_iter()
-        .map(|(npn, (state, last_position))| {
-            Ok(ProducerRow {
-                status: state.current_status().as_str().to_owned(),
-                state: serde_json::to_string(&state)?,
-                npn,
-                last_position,
-            })
-        })
+        .map(|(npn, (state, last_position))| encode_row(npn, state, *last_position))
         .collect()
+}
+
+/// One state as a row.
+pub(crate) fn encode_row(
+    npn: &str,
+    state: &ProducerState,
+    last_position: i64,
+) -> Result<ProducerRow, ProjectorError> {
+    Ok(ProducerRow {
+        npn: npn.to_owned(),
+        status: state.current_status().as_str().to_owned(),
+        state: serde_json::to_string(state)?,
+        last_position,
+    })
 }
 
 /// Reads a state document back.

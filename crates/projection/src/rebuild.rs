@@ -1,26 +1,32 @@
 //! Rebuilding the projection from the log without downtime.
 //!
-//! 1. Create the next generation, not yet current.
-//! 2. Fold the whole log as it is now into memory, re-reading raw bodies,
-//!    and write the states into the shadow generation in small
-//!    transactions; queries and ingest carry on against the current one.
-//! 3. Take the writer's gate (appends pause), fold what was appended
-//!    meanwhile, write it, and swap generations in one transaction.
+//! 1. Create the next generation, not yet current, and note the log head.
+//! 2. Read the log up to that head producer by producer (ordered by NPN,
+//!    then position), re-reading raw bodies; fold each producer's events and
+//!    write its state into the shadow generation in small transactions.
+//!    Only one producer's state is in memory at a time. Queries and ingest
+//!    carry on against the current generation meanwhile.
+//! 3. Take the writer's gate (appends pause) and, inside one immediate
+//!    transaction, fold what was appended since the head into the shadow
+//!    rows and swap generations.
 //! 4. Release the gate, delete the old generation.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use event_store::projection_queries::{
-    delete_stale_generations, insert_meta, latest_generation, set_applied, swap_generation,
-    upsert_producers,
+    delete_stale_generations, insert_meta, latest_generation, swap_generation, upsert_producers,
 };
-use event_store::{LogFilter, ProjectionMeta, RebuildFigures, immediate, list_entries_on};
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use event_store::{
+    LogEntry, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_by_producer,
+    entries_without_producer, immediate, list_entries_on,
+};
+use sea_orm::{DatabaseConnection, TransactionTrait};
 
 use crate::event::FoldEvent;
-use crate::fold::{FOLD_VERSION, Projection};
-use crate::projector::{Projector, ProjectorError, StatesByNpn, encode_rows, sorted};
+use crate::fold::{FOLD_VERSION, fold, fold_global};
+use crate::projector::{Projector, ProjectorError, encode_row, fold_into_generation};
+use crate::state::{GlobalState, ProducerState};
 
 /// How many log entries are read at a time.
 const READ_PAGE: u64 = 5_000;
@@ -49,67 +55,71 @@ fn now_micros() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// Resets the "rebuilding" flag however the rebuild ends.
-struct RunningFlag<'a>(&'a std::sync::atomic::AtomicBool);
+/// Raises a flag for as long as it lives.
+struct RaisedFlag<'a>(&'a AtomicBool);
 
-impl<'a> RunningFlag<'a> {
-    fn raise(flag: &'a std::sync::atomic::AtomicBool) -> Self {
+impl<'a> RaisedFlag<'a> {
+    fn raise(flag: &'a AtomicBool) -> Self {
         flag.store(true, Ordering::SeqCst);
         Self(flag)
     }
 }
 
-impl Drop for RunningFlag<'_> {
+impl Drop for RaisedFlag<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
     }
 }
 
-/// The in-memory side of a rebuild: the projection and the last position
-/// folded into each producer.
-struct Shadow {
-    projection: Projection,
-    last_positions: std::collections::HashMap<String, i64>,
-    read_up_to: i64,
-    events_read: i64,
+/// The producer being folded and the rows waiting to be written.
+struct ShadowWriter<'a> {
+    db: &'a DatabaseConnection,
+    generation: i64,
+    current: Option<(String, ProducerState, i64)>,
+    pending: Vec<ProducerRow>,
+    written: i64,
+    global: GlobalState,
 }
 
-impl Shadow {
-    /// Folds every entry after `read_up_to`; returns the NPNs touched.
-    async fn fold_log<C: ConnectionTrait>(
-        &mut self,
-        db: &C,
-    ) -> Result<Vec<String>, ProjectorError> {
-        let mut touched = Vec::new();
-        loop {
-            let page =
-                list_entries_on(db, &LogFilter::default(), self.read_up_to, READ_PAGE).await?;
-            let Some(last) = page.last() else {
-                return Ok(touched);
-            };
-            self.read_up_to = last.position;
-            self.events_read += page.len() as i64;
-            for entry in &page {
-                let Some(event) = FoldEvent::from_entry(entry) else {
-                    continue;
-                };
-                if let Some(npn) = &event.npn {
-                    self.last_positions.insert(npn.clone(), entry.position);
-                    touched.push(npn.clone());
-                }
-                self.projection.apply(&event);
-            }
+impl ShadowWriter<'_> {
+    /// Folds one entry of the producer `npn` (entries arrive grouped by NPN).
+    async fn fold_entry(&mut self, npn: &str, entry: &LogEntry) -> Result<(), ProjectorError> {
+        if self
+            .current
+            .as_ref()
+            .is_some_and(|(current, _, _)| current != npn)
+        {
+            self.finish_producer().await?;
         }
+        let (_, state, last_position) = self
+            .current
+            .get_or_insert_with(|| (npn.to_owned(), ProducerState::default(), 0));
+        *last_position = entry.position;
+        if let Some(event) = FoldEvent::from_entry(entry) {
+            *state = fold(std::mem::take(state), &event);
+            self.global = fold_global(std::mem::take(&mut self.global), &event);
+        }
+        Ok(())
     }
 
-    fn rows_for(&self, npns: impl IntoIterator<Item = String>) -> StatesByNpn {
-        npns.into_iter()
-            .filter_map(|npn| {
-                let state = self.projection.producers.get(&npn)?.clone();
-                let position = self.last_positions.get(&npn).copied().unwrap_or(0);
-                Some((npn, (state, position)))
-            })
-            .collect()
+    async fn finish_producer(&mut self) -> Result<(), ProjectorError> {
+        if let Some((npn, state, last_position)) = self.current.take() {
+            // A producer whose entries this release cannot fold has no state.
+            if state.event_count > 0 {
+                self.pending.push(encode_row(&npn, &state, last_position)?);
+            }
+        }
+        if self.pending.len() >= WRITE_CHUNK {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), ProjectorError> {
+        let rows = std::mem::take(&mut self.pending);
+        self.written += rows.len() as i64;
+        upsert_producers(self.db, self.generation, rows).await?;
+        Ok(())
     }
 }
 
@@ -121,75 +131,107 @@ impl Projector {
         if self.rebuilding.swap(true, Ordering::SeqCst) {
             return Err(ProjectorError::RebuildRunning);
         }
-        let _running = RunningFlag(&self.rebuilding);
+        let _running = RaisedFlag(&self.rebuilding);
         let started = Instant::now();
         let db = self.store.writer_connection();
         let generation = latest_generation(db).await? + 1;
         insert_meta(db, shadow_meta(generation)).await?;
+        let head = self.store.log_head().await?;
 
-        let mut shadow = Shadow {
-            projection: Projection::default(),
-            last_positions: Default::default(),
-            read_up_to: 0,
-            events_read: 0,
+        let (global, global_read) = self.fold_global_facts(head).await?;
+        let mut writer = ShadowWriter {
+            db,
+            generation,
+            current: None,
+            pending: Vec::new(),
+            written: 0,
+            global,
         };
-        let all = shadow.fold_log(self.store.reader()).await?;
-        let rows = encode_rows(sorted(shadow.rows_for(dedup(all))))?;
-        for chunk in rows.chunks(WRITE_CHUNK) {
-            upsert_producers(db, generation, chunk.to_vec()).await?;
+        let mut events_read = global_read;
+        let mut after: Option<(String, i64)> = None;
+        loop {
+            let page =
+                entries_by_producer(self.store.reader(), head, after.take(), READ_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.npn.clone().map(|npn| (npn, last.position));
+            events_read += page.len() as i64;
+            for entry in &page {
+                let npn = entry.npn.as_deref().unwrap_or_default();
+                writer.fold_entry(npn, entry).await?;
+            }
         }
+        writer.finish_producer().await?;
+        writer.flush().await?;
 
-        // The catch-up reads inside the swap's immediate transaction: it holds
-        // the database's write lock, so not even another process can append
-        // between the last read and the swap.
+        // The catch-up reads inside the swap's immediate transaction: it
+        // holds the database's write lock, so not even another process can
+        // append between the last read and the swap.
         let gate = self.gate.lock().await;
-        let _swapping = RunningFlag::raise(&self.swapping);
+        let swapping = RaisedFlag::raise(&self.swapping);
         let txn = db.begin_with_options(immediate()).await?;
-        let late = shadow.fold_log(&txn).await?;
+        let late = list_entries_on(&txn, &LogFilter::default(), head, u64::MAX >> 1).await?;
+        events_read += late.len() as i64;
+        let late_head = late.last().map_or(head, |entry| entry.position);
+        let late_events: Vec<(i64, FoldEvent)> = late
+            .iter()
+            .filter_map(|entry| Some((entry.position, FoldEvent::from_entry(entry)?)))
+            .collect();
+        let mut meta = shadow_meta(generation);
+        meta.global_state = serde_json::to_string(&writer.global)?;
+        let caught_up = fold_into_generation(&txn, &meta, late_head, &late_events).await?;
         let figures = RebuildFigures {
-            events_folded: shadow.events_read,
-            producers_written: shadow.projection.producers.len() as i64,
+            events_folded: events_read,
+            producers_written: writer.written + caught_up.len() as i64,
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             finished_at: now_micros(),
         };
-        upsert_producers(
-            &txn,
-            generation,
-            encode_rows(sorted(shadow.rows_for(dedup(late))))?,
-        )
-        .await?;
-        let global = serde_json::to_string(&shadow.projection.global)?;
-        set_applied(&txn, generation, shadow.read_up_to, global).await?;
         swap_generation(&txn, generation, figures).await?;
         txn.commit().await?;
         drop(gate);
+        drop(swapping);
 
-        drop(_swapping);
         delete_stale_generations(db).await?;
-        let seconds = started.elapsed().as_secs_f64();
-        metrics::gauge!("projector_rebuild_duration_seconds").set(seconds);
-        let report = RebuildReport {
-            generation,
-            events_folded: figures.events_folded,
-            producers_written: figures.producers_written,
-            duration_ms: figures.duration_ms,
-            events_per_second: if seconds > 0.0 {
-                figures.events_folded as f64 / seconds
-            } else {
-                0.0
-            },
-        };
-        metrics::gauge!("projector_rebuild_events_per_second").set(report.events_per_second);
-        tracing::info!(
-            generation,
-            events_folded = report.events_folded,
-            producers_written = report.producers_written,
-            duration_ms = report.duration_ms,
-            events_per_second = report.events_per_second as u64,
-            "projection rebuilt and swapped in"
-        );
-        Ok(report)
+        Ok(report(generation, figures, started))
     }
+
+    /// Folds the entries that name no producer (the global facts).
+    async fn fold_global_facts(&self, head: i64) -> Result<(GlobalState, i64), ProjectorError> {
+        let (mut global, mut read, mut after) = (GlobalState::default(), 0i64, 0i64);
+        loop {
+            let page =
+                entries_without_producer(self.store.reader(), after, head, READ_PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok((global, read));
+            };
+            after = last.position;
+            read += page.len() as i64;
+            for event in page.iter().filter_map(FoldEvent::from_entry) {
+                global = fold_global(global, &event);
+            }
+        }
+    }
+}
+
+fn report(generation: i64, figures: RebuildFigures, started: Instant) -> RebuildReport {
+    let seconds = started.elapsed().as_secs_f64();
+    let report = RebuildReport {
+        generation,
+        events_folded: figures.events_folded,
+        producers_written: figures.producers_written,
+        duration_ms: figures.duration_ms,
+        events_per_second: figures.events_folded as f64 / seconds.max(1e-9),
+    };
+    metrics::gauge!("projector_rebuild_duration_seconds").set(seconds);
+    metrics::gauge!("projector_rebuild_events_per_second").set(report.events_per_second);
+    tracing::info!(
+        generation,
+        events_folded = report.events_folded,
+        producers_written = report.producers_written,
+        duration_ms = report.duration_ms,
+        events_per_second = report.events_per_second as u64,
+        "projection rebuilt and swapped in"
+    );
+    report
 }
 
 fn shadow_meta(generation: i64) -> ProjectionMeta {
@@ -205,10 +247,4 @@ fn shadow_meta(generation: i64) -> ProjectionMeta {
         producers_written: None,
         duration_ms: None,
     }
-}
-
-fn dedup(mut npns: Vec<String>) -> Vec<String> {
-    npns.sort_unstable();
-    npns.dedup();
-    npns
 }

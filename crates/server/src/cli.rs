@@ -107,6 +107,9 @@ pub struct ServeArgs {
     /// GraphQL requests served at once; more are answered 503 at once, so dashboards cannot starve ingest.
     #[arg(long, env = "PROJECTOR_MAX_INFLIGHT_GRAPHQL", default_value_t = 64)]
     pub max_inflight_graphql: usize,
+    /// Cap the SQLite database at this many 4 KiB pages (a size budget); past it deliveries are answered 503 like on a full disk.
+    #[arg(long, env = "PROJECTOR_MAX_DATABASE_PAGES")]
+    pub max_database_pages: Option<u32>,
     /// Milliseconds a delivery may take before it is answered 503 instead (AgentSync requires a 2xx within 5 s).
     #[arg(long, env = "PROJECTOR_ACK_DEADLINE_MS", default_value_t = DEFAULT_ACK_DEADLINE.as_millis() as u64)]
     pub ack_deadline_ms: u64,
@@ -126,6 +129,7 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             ack_deadline: Duration::from_millis(self.ack_deadline_ms),
             admin_token: self.admin_token.clone().filter(|token| !token.is_empty()),
+            max_database_pages: self.max_database_pages,
             limits: TrafficLimits {
                 max_inflight_deliveries: self.max_inflight_deliveries,
                 max_inflight_graphql: self.max_inflight_graphql,

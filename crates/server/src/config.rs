@@ -141,6 +141,9 @@ pub struct ServeConfig {
     pub admin_token: Option<String>,
     /// Limits that keep a flood from slowing every answer down.
     pub limits: TrafficLimits,
+    /// Caps the SQLite database at this many pages (4 KiB each); past it,
+    /// deliveries are answered 503 as on a full disk.
+    pub max_database_pages: Option<u32>,
 }
 
 /// How much traffic is served at once. Past a limit, requests are refused

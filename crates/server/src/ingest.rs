@@ -72,6 +72,9 @@ async fn accept_delivery(
     body: Body,
 ) -> Result<Json<Ack>, ApiError> {
     let limit = state.config.max_body_bytes;
+    if declared_length(headers).is_some_and(|length| length > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
     let body = read_body(body, limit).await?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -122,6 +125,16 @@ async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
         Err(error) if is_length_limit(&error) => Err(ApiError::PayloadTooLarge { limit }),
         Err(_) => Err(ApiError::BodyUnreadable),
     }
+}
+
+/// The body length the request declares, if it declares one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 /// Whether reading failed because the body passed the limit (the error is

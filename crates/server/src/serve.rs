@@ -41,7 +41,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     ensure_database_folder(&config.database_url)?;
-    let store = Store::open(&StoreOptions::new(config.database_url.clone())).await?;
+    let mut options = StoreOptions::new(config.database_url.clone());
+    options.max_page_count = config.max_database_pages;
+    let store = Store::open(&options).await?;
     let feed = ChangeFeed::default();
     let live_fold = Arc::new(LiveFold::new(feed.clone()));
     let writer = LogWriter::start(&store, live_fold, WriterOptions::default());

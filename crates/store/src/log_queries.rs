@@ -57,6 +57,51 @@ pub async fn list_entries_on<C: ConnectionTrait>(
         .await?)
 }
 
+/// Up to `limit` entries that name a producer, at positions up to `until`,
+/// ordered by NPN then position, after the `(npn, position)` key `after`:
+/// a rebuild reads the log producer by producer this way, holding one
+/// producer's state at a time.
+pub async fn entries_by_producer<C: ConnectionTrait>(
+    db: &C,
+    until: i64,
+    after: Option<(String, i64)>,
+    limit: u64,
+) -> Result<Vec<LogEntry>, StoreError> {
+    let mut query = EventLog::find()
+        .filter(Column::Npn.is_not_null())
+        .filter(Column::Position.lte(until));
+    if let Some((npn, position)) = after {
+        query = query.filter(
+            Expr::tuple([Expr::col(Column::Npn), Expr::col(Column::Position)])
+                .gt(Expr::tuple([Expr::value(npn), Expr::value(position)])),
+        );
+    }
+    Ok(query
+        .order_by_asc(Column::Npn)
+        .order_by_asc(Column::Position)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Up to `limit` entries that name no producer, at positions in
+/// `(after, until]`, oldest first.
+pub async fn entries_without_producer<C: ConnectionTrait>(
+    db: &C,
+    after: i64,
+    until: i64,
+    limit: u64,
+) -> Result<Vec<LogEntry>, StoreError> {
+    Ok(EventLog::find()
+        .filter(Column::Npn.is_null())
+        .filter(Column::Position.gt(after))
+        .filter(Column::Position.lte(until))
+        .order_by_asc(Column::Position)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 impl Store {
     /// The highest position in the log (0 when empty).
     pub async fn log_head(&self) -> Result<i64, StoreError> {

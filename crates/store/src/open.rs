@@ -18,6 +18,10 @@ pub struct StoreOptions {
     pub busy_timeout: Duration,
     /// Connections for queries (GraphQL, checks); writes have their own.
     pub read_connections: u32,
+    /// Caps the database at this many pages (SQLite `max_page_count`), so a
+    /// size budget is enforced as "database full" answers rather than a
+    /// full disk. `None`: no cap.
+    pub max_page_count: Option<u32>,
 }
 
 impl StoreOptions {
@@ -27,6 +31,7 @@ impl StoreOptions {
             url: url.into(),
             busy_timeout: Duration::from_secs(2),
             read_connections: 4,
+            max_page_count: None,
         }
     }
 }
@@ -81,17 +86,22 @@ async fn connect(
     connections: u32,
 ) -> Result<DatabaseConnection, StoreError> {
     let busy_timeout = options.busy_timeout;
+    let max_page_count = options.max_page_count;
     let mut connect = ConnectOptions::new(options.url.clone());
     connect
         .max_connections(connections)
         .min_connections(1)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |sqlite| {
-            sqlite
+            let sqlite = sqlite
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(busy_timeout)
+                .busy_timeout(busy_timeout);
+            match max_page_count {
+                Some(pages) => sqlite.pragma("max_page_count", pages.to_string()),
+                None => sqlite,
+            }
         });
     Ok(Database::connect(connect).await?)
 }
