@@ -40,6 +40,9 @@ pub async fn run(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<IngestReport> {
+    for file in ["ingest.db", "ingest.db-wal", "ingest.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
     let url = format!("sqlite://{}", dir.join("ingest.db").display());
     let server = ServerProcess::start(server_binary, &url, &dir.join("ingest-server.log")).await?;
     let http = client(connections);

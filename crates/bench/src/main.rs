@@ -168,7 +168,9 @@ async fn run_bulk(binary: &Path, dir: &Path, options: &Options) -> anyhow::Resul
         started.elapsed().as_secs_f64()
     );
     let url = format!("sqlite://{}", dir.join("bulk.db").display());
-    let _ = std::fs::remove_file(dir.join("bulk.db"));
+    for file in ["bulk.db", "bulk.db-wal", "bulk.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
     let (import_seconds, import_rss) = run_import(binary, &log_file, &url).await?;
     println!(
         "import (append + initial rebuild): {import_seconds:.1} s, {:.0} events/s, peak RSS {import_rss:.1} MiB",

@@ -24,11 +24,16 @@ impl FoldEvent {
     /// a rebuild does. `None` when this release cannot fold it (it stays in
     /// the log, flagged).
     pub fn from_entry(entry: &LogEntry) -> Option<Self> {
-        let interpretation = interpret(&entry.body);
+        Self::from_body(&entry.body, entry.received_at)
+    }
+
+    /// Interprets a raw body received at `received_at` (µs).
+    pub fn from_body(body: &[u8], received_at: i64) -> Option<Self> {
+        let interpretation = interpret(body);
         Some(Self {
             npn: interpretation.npn,
             stamp: Stamp {
-                time: interpretation.occurred_at.unwrap_or(entry.received_at),
+                time: interpretation.occurred_at.unwrap_or(received_at),
                 event_id: interpretation.event_id.unwrap_or_default(),
             },
             kind: interpretation.outcome.ok()?,

@@ -18,7 +18,7 @@ use event_store::projection_queries::{
     delete_stale_generations, insert_meta, latest_generation, swap_generation, upsert_producers,
 };
 use event_store::{
-    LogEntry, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_by_producer,
+    BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_by_producer,
     entries_without_producer, immediate, list_entries_on,
 };
 use sea_orm::{DatabaseConnection, TransactionTrait};
@@ -83,7 +83,7 @@ struct ShadowWriter<'a> {
 
 impl ShadowWriter<'_> {
     /// Folds one entry of the producer `npn` (entries arrive grouped by NPN).
-    async fn fold_entry(&mut self, npn: &str, entry: &LogEntry) -> Result<(), ProjectorError> {
+    async fn fold_entry(&mut self, npn: &str, entry: &BodyRow) -> Result<(), ProjectorError> {
         if self
             .current
             .as_ref()
@@ -95,7 +95,7 @@ impl ShadowWriter<'_> {
             .current
             .get_or_insert_with(|| (npn.to_owned(), ProducerState::default(), 0));
         *last_position = entry.position;
-        if let Some(event) = FoldEvent::from_entry(entry) {
+        if let Some(event) = FoldEvent::from_body(&entry.body, entry.received_at) {
             *state = fold(std::mem::take(state), &event);
             self.global = fold_global(std::mem::take(&mut self.global), &event);
         }

@@ -8,6 +8,12 @@ use producer_projector::send_example::send_example;
 use tokio::net::TcpListener;
 use webhook_verify::SecretSet;
 
+/// mimalloc: the rebuild and the ingest path allocate many small JSON
+/// values; glibc's allocator spent a quarter of a rebuild's CPU in
+/// malloc/free (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -19,7 +19,7 @@ pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
 pub use history_queries::KeyedEntry;
 pub use log_queries::{
-    LogFilter, TypeCount, entries_by_producer, entries_without_producer, list_entries_on,
+    BodyRow, LogFilter, TypeCount, entries_by_producer, entries_without_producer, list_entries_on,
 };
 pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};

@@ -57,6 +57,20 @@ pub async fn list_entries_on<C: ConnectionTrait>(
         .await?)
 }
 
+/// What a rebuild reads of a log entry: its raw body is re-interpreted, so
+/// the other columns are not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyRow {
+    /// Log position.
+    pub position: i64,
+    /// The NPN the entry was stored under.
+    pub npn: Option<String>,
+    /// Reception time, µs since the epoch.
+    pub received_at: i64,
+    /// The raw body.
+    pub body: Vec<u8>,
+}
+
 /// Up to `limit` entries that name a producer, at positions up to `until`,
 /// ordered by NPN then position, after the `(npn, position)` key `after`:
 /// a rebuild reads the log producer by producer this way, holding one
@@ -66,8 +80,10 @@ pub async fn entries_by_producer<C: ConnectionTrait>(
     until: i64,
     after: Option<(String, i64)>,
     limit: u64,
-) -> Result<Vec<LogEntry>, StoreError> {
+) -> Result<Vec<BodyRow>, StoreError> {
     let mut query = EventLog::find()
+        .select_only()
+        .columns([Column::Position, Column::Npn, Column::ReceivedAt, Column::Body])
         .filter(Column::Npn.is_not_null())
         .filter(Column::Position.lte(until));
     if let Some((npn, position)) = after {
@@ -76,12 +92,22 @@ pub async fn entries_by_producer<C: ConnectionTrait>(
                 .gt(Expr::tuple([Expr::value(npn), Expr::value(position)])),
         );
     }
-    Ok(query
+    let rows: Vec<(i64, Option<String>, i64, Vec<u8>)> = query
         .order_by_asc(Column::Npn)
         .order_by_asc(Column::Position)
         .limit(limit)
+        .into_tuple()
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(position, npn, received_at, body)| BodyRow {
+            position,
+            npn,
+            received_at,
+            body,
+        })
+        .collect())
 }
 
 /// Up to `limit` entries that name no producer, at positions in
