@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_create_event_log;
 mod m20261126_000002_create_projection;
 mod m20261127_000003_create_delivery_rejections;
+mod m20261127_000004_drop_unused_received_index;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_create_event_log::Migration),
             Box::new(m20261126_000002_create_projection::Migration),
             Box::new(m20261127_000003_create_delivery_rejections::Migration),
+            Box::new(m20261127_000004_drop_unused_received_index::Migration),
         ]
     }
 }

@@ -9,6 +9,9 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use crate::error::StoreError;
 
+/// WAL pages between automatic checkpoints (SQLite's default is 1,000).
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
+
 /// How to open the store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -98,6 +101,11 @@ async fn connect(
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(busy_timeout);
+            // Checkpoint every ~40 MiB of WAL instead of every 4 MiB: a
+            // checkpoint copies pages back into the database file on the
+            // committing connection, and pages hit by many commits are
+            // copied once instead of many times.
+            let sqlite = sqlite.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
             match max_page_count {
                 Some(pages) => sqlite.pragma("max_page_count", pages.to_string()),
                 None => sqlite,
