@@ -81,16 +81,32 @@ pub async fn run(
     })
 }
 
-fn webhook_id(worker: usize, sequence: u64) -> String {
+/// The webhook id of a worker's n-th delivery.
+pub fn webhook_id(worker: usize, sequence: u64) -> String {
     format!("msg_bench_{worker}_{sequence}")
 }
 
-async fn deliver(
+/// Delivers a worker's n-th event; true when it was answered `accepted`.
+pub async fn deliver(
     http: &reqwest::Client,
     url: &str,
     secret: &Secret,
     worker: usize,
     sequence: u64,
+) -> bool {
+    deliver_expecting(http, url, secret, worker, sequence, "accepted").await
+}
+
+/// Delivers a worker's n-th event — the same body every time, signed with
+/// a fresh timestamp as a sender's retry is — and says whether the answer's
+/// status is `expected`.
+pub async fn deliver_expecting(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &Secret,
+    worker: usize,
+    sequence: u64,
+    expected: &str,
 ) -> bool {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -98,11 +114,14 @@ async fn deliver(
     let id = webhook_id(worker, sequence);
     let mut rng = Rng::new((worker as u64) << 32 | sequence);
     let npn = 1_000_000 + rng.below(100_000);
+    // The event's own time depends only on its identity, so a retry
+    // carries the same body.
+    let occurred = 1_735_689_600 + (sequence as i64 % 86_400);
     let payload = body(
         &mut rng,
         &format!("whe_bench_{worker}_{sequence}"),
         npn,
-        now,
+        occurred,
     );
     let signature = sign(secret, &id, now, payload.as_bytes());
     let answer = http
@@ -114,11 +133,12 @@ async fn deliver(
         .body(payload)
         .send()
         .await;
+    let wanted = format!("\"{expected}\"");
     match answer {
         Ok(response) if response.status().is_success() => response
             .text()
             .await
-            .is_ok_and(|text| text.contains("\"accepted\"")),
+            .is_ok_and(|text| text.contains(&wanted)),
         _ => false,
     }
 }

@@ -83,7 +83,12 @@ pub async fn entries_by_producer<C: ConnectionTrait>(
 ) -> Result<Vec<BodyRow>, StoreError> {
     let mut query = EventLog::find()
         .select_only()
-        .columns([Column::Position, Column::Npn, Column::ReceivedAt, Column::Body])
+        .columns([
+            Column::Position,
+            Column::Npn,
+            Column::ReceivedAt,
+            Column::Body,
+        ])
         .filter(Column::Npn.is_not_null())
         .filter(Column::Position.lte(until));
     if let Some((npn, position)) = after {

@@ -1,0 +1,166 @@
+//! The crash test: drive signed load, SIGKILL the server at random moments,
+//! restart it, and check that nothing acknowledged was lost or counted
+//! twice, that positions are gap-free, and that the projection equals a
+//! fresh rebuild.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::bail;
+use event_store::projection_queries::current_producers_page;
+use event_store::{LogFilter, Store, StoreOptions};
+use webhook_verify::Secret;
+
+use crate::events::Rng;
+use crate::ingest::{deliver, webhook_id};
+use crate::load::drive;
+use crate::queries::rebuild;
+use crate::server_process::{SECRET, ServerProcess};
+
+/// What the crash test counted.
+#[derive(Debug, Default)]
+pub struct CrashReport {
+    /// Deliveries answered 200 `accepted`.
+    pub acknowledged: usize,
+    /// Times the server was killed with SIGKILL.
+    pub kills: usize,
+    /// Acknowledged deliveries missing from the log.
+    pub lost: usize,
+    /// Webhook ids in the log more than once.
+    pub duplicated: usize,
+    /// Acknowledged deliveries re-sent after a restart and answered `duplicate`.
+    pub retries_deduplicated: usize,
+    /// Entries in the log.
+    pub logged: usize,
+    /// Whether positions run 1..=n without a gap.
+    pub gap_free: bool,
+    /// Whether the live projection equals a fresh rebuild.
+    pub projection_matches: bool,
+}
+
+/// Runs `kills` rounds of load-then-SIGKILL, then the checks.
+pub async fn run(
+    binary: &Path,
+    dir: &Path,
+    kills: usize,
+    connections: usize,
+) -> anyhow::Result<CrashReport> {
+    for file in ["crash.db", "crash.db-wal", "crash.db-shm"] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    let url = format!("sqlite://{}", dir.join("crash.db").display());
+    let secret = Arc::new(Secret::parse(SECRET)?);
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64);
+    let mut rng = Rng::new(seed);
+    let mut report = CrashReport::default();
+    let mut acked: Vec<(usize, u64)> = Vec::new();
+    for round in 0..kills {
+        let server = ServerProcess::start(binary, &url, &dir.join("crash-server.log")).await?;
+        report.retries_deduplicated += resend(&server, &secret, &acked, &mut rng).await?;
+        let endpoint = Arc::new(format!("{}/webhooks/agentsync", server.base_url));
+        let http = reqwest::Client::new();
+        let load_secret = secret.clone();
+        let load = tokio::spawn(drive(
+            connections,
+            Duration::from_secs(3),
+            move |worker, sequence| {
+                let (http, url, secret) = (http.clone(), endpoint.clone(), load_secret.clone());
+                async move { deliver(&http, &url, &secret, round * 1_000 + worker, sequence).await }
+            },
+        ));
+        tokio::time::sleep(Duration::from_millis(200 + rng.below(1_300))).await;
+        server.stop().await;
+        report.kills += 1;
+        let result = load.await?;
+        acked.extend(
+            result
+                .acked
+                .iter()
+                .map(|(worker, sequence)| (round * 1_000 + worker, *sequence)),
+        );
+    }
+    report.acknowledged = acked.len();
+
+    let server = ServerProcess::start(binary, &url, &dir.join("crash-server.log")).await?;
+    check_log(&url, &acked, &mut report).await?;
+    report.projection_matches = projection_matches_rebuild(&server, &url).await?;
+    server.stop().await;
+    Ok(report)
+}
+
+/// Re-sends up to 20 acknowledged deliveries (with fresh timestamps, as the
+/// sender's retry would) and counts those answered `duplicate`.
+async fn resend(
+    server: &ServerProcess,
+    secret: &Secret,
+    acked: &[(usize, u64)],
+    rng: &mut Rng,
+) -> anyhow::Result<usize> {
+    let http = reqwest::Client::new();
+    let url = format!("{}/webhooks/agentsync", server.base_url);
+    let mut deduplicated = 0;
+    for _ in 0..acked.len().min(20) {
+        let (worker, sequence) = acked[rng.below(acked.len() as u64) as usize];
+        if crate::ingest::deliver_expecting(&http, &url, secret, worker, sequence, "duplicate")
+            .await
+        {
+            deduplicated += 1;
+        } else {
+            bail!(
+                "a retry of acknowledged delivery {} was not answered duplicate",
+                webhook_id(worker, sequence)
+            );
+        }
+    }
+    Ok(deduplicated)
+}
+
+async fn check_log(
+    url: &str,
+    acked: &[(usize, u64)],
+    report: &mut CrashReport,
+) -> anyhow::Result<()> {
+    let store = Store::open(&StoreOptions::new(url.to_owned())).await?;
+    let mut seen = HashSet::new();
+    let (mut after, mut expected_position) = (0, 1);
+    report.gap_free = true;
+    loop {
+        let page = store
+            .list_entries(&LogFilter::default(), after, 50_000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        for entry in page {
+            report.gap_free &= entry.position == expected_position;
+            expected_position += 1;
+            report.logged += 1;
+            if !seen.insert(entry.webhook_id) {
+                report.duplicated += 1;
+            }
+        }
+    }
+    report.lost = acked
+        .iter()
+        .filter(|(worker, sequence)| !seen.contains(&webhook_id(*worker, *sequence)))
+        .count();
+    Ok(())
+}
+
+async fn projection_matches_rebuild(server: &ServerProcess, url: &str) -> anyhow::Result<bool> {
+    let store = Store::open(&StoreOptions::new(url.to_owned())).await?;
+    let rows = |rows: Vec<event_store::ProducerRow>| -> Vec<(String, String, String)> {
+        rows.into_iter()
+            .map(|r| (r.npn, r.status, r.state))
+            .collect()
+    };
+    let live = rows(current_producers_page(store.reader(), None, None, u64::MAX >> 1).await?);
+    if rebuild(server).await.is_none() {
+        bail!("rebuildProjection failed");
+    }
+    let rebuilt = rows(current_producers_page(store.reader(), None, None, u64::MAX >> 1).await?);
+    Ok(live == rebuilt && !live.is_empty())
+}
