@@ -347,7 +347,7 @@ async fn a_flood_beyond_the_limit_is_shed_at_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = test_config(&dir);
     config.limits.max_inflight_deliveries = 1;
-    config.ack_deadline = Duration::from_secs(3);
+    config.ack_deadline = Duration::from_secs(4);
     let server = TestServer::start(config).await;
     let body = envelope(
         "f1",
@@ -369,7 +369,7 @@ async fn a_flood_beyond_the_limit_is_shed_at_once() {
             .await
             .expect("connect");
         stream.write_all(slow_head.as_bytes()).await.expect("head");
-        tokio::time::sleep(Duration::from_millis(1_000)).await;
+        tokio::time::sleep(Duration::from_millis(2_000)).await;
         stream.write_all(&slow_body).await.expect("body");
         let mut answer = Vec::new();
         let _ = stream.read_to_end(&mut answer).await;
@@ -389,7 +389,7 @@ async fn a_flood_beyond_the_limit_is_shed_at_once() {
     assert_eq!((shed.status, shed.code()), (503, "overloaded"));
     assert_eq!(shed.retry_after.as_deref(), Some("5"));
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < Duration::from_millis(1_000),
         "shedding must be immediate"
     );
     // GraphQL has its own limit: dashboards still answer while ingest is full.

@@ -17,7 +17,7 @@ use crate::events::Rng;
 use crate::ingest::{deliver, webhook_id};
 use crate::load::drive;
 use crate::queries::rebuild;
-use crate::server_process::{SECRET, ServerProcess};
+use crate::server_process::{SECRET, ServerProcess, fresh_database};
 
 /// What the crash test counted.
 #[derive(Debug, Default)]
@@ -47,10 +47,7 @@ pub async fn run(
     kills: usize,
     connections: usize,
 ) -> anyhow::Result<CrashReport> {
-    for file in ["crash.db", "crash.db-wal", "crash.db-shm"] {
-        let _ = std::fs::remove_file(dir.join(file));
-    }
-    let url = format!("sqlite://{}", dir.join("crash.db").display());
+    let url = fresh_database(dir, "crash.db");
     let secret = Arc::new(Secret::parse(SECRET)?);
     let seed = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -12,7 +12,7 @@ use webhook_verify::{Secret, sign};
 
 use crate::events::{Rng, body};
 use crate::load::{LoadResult, drive};
-use crate::server_process::{SECRET, ServerProcess};
+use crate::server_process::{SECRET, ServerProcess, fresh_database};
 
 /// What the ingest bench measured.
 pub struct IngestReport {
@@ -40,10 +40,7 @@ pub async fn run(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<IngestReport> {
-    for file in ["ingest.db", "ingest.db-wal", "ingest.db-shm"] {
-        let _ = std::fs::remove_file(dir.join(file));
-    }
-    let url = format!("sqlite://{}", dir.join("ingest.db").display());
+    let url = fresh_database(dir, "ingest.db");
     let server = ServerProcess::start(server_binary, &url, &dir.join("ingest-server.log")).await?;
     let http = client(connections);
 

@@ -19,7 +19,7 @@ use clap::{Args, Parser, Subcommand};
 use event_store::{Store, StoreOptions};
 
 use crate::load::LoadResult;
-use crate::server_process::{ServerProcess, default_server_binary};
+use crate::server_process::{ServerProcess, fresh_database, server_binary};
 
 /// Benchmarks of producer-projector (build with --release first).
 #[derive(Parser)]
@@ -97,16 +97,7 @@ async fn main() -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
-    let binary = options
-        .server_bin
-        .clone()
-        .unwrap_or_else(default_server_binary);
-    if !binary.exists() {
-        bail!(
-            "{} not found: run `cargo build --release -p producer-projector -p projector-bench`",
-            binary.display()
-        );
-    }
+    let binary = server_binary(options.server_bin.as_deref())?;
     print_machine();
     if ingest {
         run_ingest(&binary, &dir, &options).await?;
@@ -118,16 +109,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run_crash(options: &CrashOptions) -> anyhow::Result<()> {
-    let binary = options
-        .server_bin
-        .clone()
-        .unwrap_or_else(default_server_binary);
-    if !binary.exists() {
-        bail!(
-            "{} not found: build producer-projector first",
-            binary.display()
-        );
-    }
+    let binary = server_binary(options.server_bin.as_deref())?;
     let dir = tempfile::tempdir()?;
     let report = crash::run(&binary, dir.path(), options.kills, options.connections).await?;
     println!(
@@ -220,10 +202,7 @@ async fn run_bulk(binary: &Path, dir: &Path, options: &Options) -> anyhow::Resul
         bytes as f64 / 1_048_576.0,
         started.elapsed().as_secs_f64()
     );
-    let url = format!("sqlite://{}", dir.join("bulk.db").display());
-    for file in ["bulk.db", "bulk.db-wal", "bulk.db-shm"] {
-        let _ = std::fs::remove_file(dir.join(file));
-    }
+    let url = fresh_database(dir, "bulk.db");
     let (import_seconds, import_rss) = run_import(binary, &log_file, &url).await?;
     println!(
         "import (append + initial rebuild): {import_seconds:.1} s, {:.0} events/s, peak RSS {import_rss:.1} MiB",

@@ -25,12 +25,16 @@ async fn post(
     answer.get("errors").is_none().then_some(answer)
 }
 
-/// `producer(npn)` for random NPNs of the dataset.
-pub async fn producer_by_npn(
+/// Drives GraphQL requests built from a random NPN of the dataset at
+/// `connections` for `duration`; `request(npn)` gives the body, `answered`
+/// checks the answer.
+async fn random_npn_load(
     server: &ServerProcess,
     npns: u64,
     connections: usize,
     duration: Duration,
+    request: fn(u64) -> Value,
+    answered: fn(&Value) -> bool,
 ) -> LoadResult {
     let http = reqwest::Client::new();
     let url = Arc::new(format!("{}/graphql", server.base_url));
@@ -38,11 +42,27 @@ pub async fn producer_by_npn(
         let (http, url) = (http.clone(), url.clone());
         async move {
             let npn = 1_000_000 + Rng::new((worker as u64) << 40 | sequence).below(npns);
-            let query = json!({"query": "query($n: String!) { producer(npn: $n) { npn status eventCount lastEventAt profile } }", "variables": {"n": npn.to_string()}});
-            post(&http, &url, &query, None).await.is_some_and(|a| a["data"]["producer"]["npn"].is_string())
+            post(&http, &url, &request(npn), None)
+                .await
+                .is_some_and(|a| answered(&a))
         }
     })
     .await
+}
+
+/// `producer(npn)` for random NPNs of the dataset.
+pub async fn producer_by_npn(
+    server: &ServerProcess,
+    npns: u64,
+    connections: usize,
+    duration: Duration,
+) -> LoadResult {
+    let request = |npn: u64| {
+        json!({"query": "query($n: String!) { producer(npn: $n) { npn status eventCount lastEventAt profile } }",
+               "variables": {"n": npn.to_string()}})
+    };
+    let answered = |answer: &Value| answer["data"]["producer"]["npn"].is_string();
+    random_npn_load(server, npns, connections, duration, request, answered).await
 }
 
 /// `producers(first: 100)` pages starting after random NPNs.
@@ -52,18 +72,13 @@ pub async fn producer_pages(
     connections: usize,
     duration: Duration,
 ) -> LoadResult {
-    let http = reqwest::Client::new();
-    let url = Arc::new(format!("{}/graphql", server.base_url));
-    drive(connections, duration, move |worker, sequence| {
-        let (http, url) = (http.clone(), url.clone());
-        async move {
-            let npn = 1_000_000 + Rng::new((worker as u64) << 40 | sequence).below(npns);
-            let cursor = URL_SAFE_NO_PAD.encode(format!("\"{npn}\""));
-            let query = json!({"query": "query($a: String) { producers(first: 100, after: $a) { totalCount edges { node { npn status } } } }", "variables": {"a": cursor}});
-            post(&http, &url, &query, None).await.is_some()
-        }
-    })
-    .await
+    let request = |npn: u64| {
+        let cursor = URL_SAFE_NO_PAD.encode(format!("\"{npn}\""));
+        json!({"query": "query($a: String) { producers(first: 100, after: $a) { totalCount edges { node { npn status } } } }",
+               "variables": {"a": cursor}})
+    };
+    let answered = |answer: &Value| answer["data"]["producers"]["totalCount"].is_number();
+    random_npn_load(server, npns, connections, duration, request, answered).await
 }
 
 /// `activeNpns`, one request at a time; returns the latencies and the count.

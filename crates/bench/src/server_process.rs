@@ -28,6 +28,27 @@ pub fn default_server_binary() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("producer-projector"))
 }
 
+/// The server binary to run: the one given, or the one beside this binary.
+pub fn server_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let binary = given.map_or_else(default_server_binary, Path::to_path_buf);
+    if !binary.exists() {
+        bail!(
+            "{} not found: run `cargo build --release -p producer-projector -p projector-bench`",
+            binary.display()
+        );
+    }
+    Ok(binary)
+}
+
+/// The URL of a new, empty SQLite database `name` in `dir` (any earlier
+/// file of that name is removed).
+pub fn fresh_database(dir: &Path, name: &str) -> String {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("{name}{suffix}")));
+    }
+    format!("sqlite://{}", dir.join(name).display())
+}
+
 impl ServerProcess {
     /// Starts the server on a free loopback port over `database_url`.
     pub async fn start(binary: &Path, database_url: &str, log_file: &Path) -> anyhow::Result<Self> {
