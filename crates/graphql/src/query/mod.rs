@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::limits::{connection_complexity, page_size};
 use crate::types::{
     EventConnection, Producer, ProducerConnection, ProducerStatus, ProjectionStatus, RebuildResult,
-    Stats, TypeCount, by_reason, datetime, event_page,
+    Stats, StringList, TypeCount, by_reason, datetime, event_page,
 };
 
 mod history;
@@ -107,15 +107,18 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         as_of: Option<DateTime<Utc>>,
-    ) -> async_graphql::Result<Vec<String>> {
+    ) -> async_graphql::Result<StringList> {
         let api = api(ctx)?;
         if let Some(as_of) = as_of {
-            return Ok(history::active_npns_as_of(&api.store, as_of).await?);
+            return Ok(StringList(
+                history::active_npns_as_of(&api.store, as_of).await?,
+            ));
         }
         let status = ProducerStatus::Active.as_str();
-        Ok(current_npns_with_status(api.store.reader(), status)
+        let npns = current_npns_with_status(api.store.reader(), status)
             .await
-            .map_err(ApiError::from)?)
+            .map_err(ApiError::from)?;
+        Ok(StringList(npns))
     }
 
     /// The event log, oldest first, optionally for one NPN and/or one type.

@@ -3,11 +3,13 @@
 mod event;
 mod producer;
 mod status;
+mod string_list;
 
 pub use event::{Event, EventConnection, TotalCountFields, event_page};
 pub use producer::{Producer, ProducerConnection, ProducerStatus};
 pub(crate) use status::by_reason;
 pub use status::{ProjectionStatus, RebuildResult, Stats, TypeCount};
+pub use string_list::StringList;
 
 use async_graphql::Json;
 use chrono::{DateTime, Utc};
