@@ -3,16 +3,16 @@
 //! twice, that positions are gap-free, and that the projection equals a
 //! fresh rebuild.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
 use event_store::projection_queries::current_producers_page;
-use event_store::{LogFilter, Store, StoreOptions};
+use event_store::{Store, StoreOptions};
 use webhook_verify::Secret;
 
+use crate::audit::LogAudit;
 use crate::events::Rng;
 use crate::ingest::{deliver, webhook_id};
 use crate::load::drive;
@@ -83,7 +83,11 @@ pub async fn run(
     report.acknowledged = acked.len();
 
     let server = ServerProcess::start(binary, &url, &dir.join("crash-server.log")).await?;
-    check_log(&url, &acked, &mut report).await?;
+    let audit = LogAudit::of(&url).await?;
+    report.logged = audit.logged;
+    report.duplicated = audit.duplicated;
+    report.gap_free = audit.gap_free;
+    report.lost = audit.missing(&acked);
     report.projection_matches = projection_matches_rebuild(&server, &url).await?;
     server.stop().await;
     Ok(report)
@@ -114,37 +118,6 @@ async fn resend(
         }
     }
     Ok(deduplicated)
-}
-
-async fn check_log(
-    url: &str,
-    acked: &[(usize, u64)],
-    report: &mut CrashReport,
-) -> anyhow::Result<()> {
-    let store = Store::open(&StoreOptions::new(url.to_owned())).await?;
-    let mut seen = HashSet::new();
-    let (mut after, mut expected_position) = (0, 1);
-    report.gap_free = true;
-    loop {
-        let page = store
-            .list_entries(&LogFilter::default(), after, 50_000)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = last.position;
-        for entry in page {
-            report.gap_free &= entry.position == expected_position;
-            expected_position += 1;
-            report.logged += 1;
-            if !seen.insert(entry.webhook_id) {
-                report.duplicated += 1;
-            }
-        }
-    }
-    report.lost = acked
-        .iter()
-        .filter(|(worker, sequence)| !seen.contains(&webhook_id(*worker, *sequence)))
-        .count();
-    Ok(())
 }
 
 async fn projection_matches_rebuild(server: &ServerProcess, url: &str) -> anyhow::Result<bool> {

@@ -3,6 +3,7 @@
 //! no work: `/healthz` for ingest, a plain body scan for rebuild).
 //! Timings are printed, never asserted.
 
+mod audit;
 mod crash;
 mod dataset;
 mod events;
