@@ -174,9 +174,12 @@ impl Default for WriterOptions {
     }
 }
 
+/// Where one delivery's outcome is sent.
+type Reply = oneshot::Sender<Result<AppendOutcome, Arc<StoreError>>>;
+
 struct Request {
     entry: NewEntry,
-    reply: oneshot::Sender<Result<AppendOutcome, Arc<StoreError>>>,
+    reply: Reply,
 }
 
 /// The handle to the writer task. Cloning is cheap; the task stops when the
@@ -241,28 +244,29 @@ impl WriterTask {
                 continue;
             }
             metrics::histogram!("projector_commit_batch_size").record(batch.len() as f64);
-            let entries: Vec<NewEntry> = batch.iter().map(|r| r.entry.clone()).collect();
+            let (entries, replies): (Vec<NewEntry>, Vec<Reply>) =
+                batch.drain(..).map(|r| (r.entry, r.reply)).unzip();
             let result = {
                 let _gate = self.gate.lock().await;
                 commit_batch(&self.db, self.hook.as_ref(), entries).await
             };
-            answer(std::mem::take(&mut batch), result);
+            answer(replies, result);
         }
     }
 }
 
-fn answer(batch: Vec<Request>, result: Result<Vec<AppendOutcome>, DbErr>) {
+fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, DbErr>) {
     match result {
         Ok(outcomes) => {
-            for (request, outcome) in batch.into_iter().zip(outcomes) {
-                let _ = request.reply.send(Ok(outcome));
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(Ok(outcome));
             }
         }
         Err(error) => {
-            tracing::warn!(error = %error, deliveries = batch.len(), "append batch was not committed");
+            tracing::warn!(error = %error, deliveries = replies.len(), "append batch was not committed");
             let shared = Arc::new(StoreError::Database(error));
-            for request in batch {
-                let _ = request.reply.send(Err(shared.clone()));
+            for reply in replies {
+                let _ = reply.send(Err(shared.clone()));
             }
         }
     }
