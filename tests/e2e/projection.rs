@@ -682,3 +682,77 @@ async fn depth_and_complexity_limits_refuse_abusive_queries() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_restart_keeps_a_newer_shadow_generation_and_the_next_rebuild_clears_it() {
+    use event_store::ProjectionMeta;
+    use event_store::projection_queries::{
+        current_meta, insert_meta, load_producers, upsert_producers,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(test_config(&dir)).await;
+    send(
+        &server,
+        "g1",
+        "producersync.npn.activated",
+        "2025-07-01T00:00:00Z",
+        json!({"npn": "4"}),
+    )
+    .await;
+    server.stop().await;
+
+    // A rebuild running in another process has started generation 7.
+    let options = event_store::StoreOptions::new(test_config(&dir).database_url);
+    let store = event_store::Store::open(&options)
+        .await
+        .expect("store opens");
+    let db = store.writer_connection();
+    let current = current_meta(db)
+        .await
+        .expect("meta")
+        .expect("a current generation");
+    let shadow = ProjectionMeta {
+        generation: 7,
+        is_current: false,
+        started_at: 0,
+        ..current.clone()
+    };
+    insert_meta(db, shadow).await.expect("shadow meta");
+    let rows = load_producers(db, current.generation, vec!["4".to_owned()])
+        .await
+        .expect("rows");
+    upsert_producers(db, 7, rows).await.expect("shadow rows");
+
+    let server = TestServer::start(test_config(&dir)).await;
+    let kept = load_producers(store.reader(), 7, vec!["4".to_owned()])
+        .await
+        .expect("rows");
+    assert_eq!(
+        kept.len(),
+        1,
+        "a start must not delete a newer, possibly running, shadow"
+    );
+    let rebuilt = server
+        .graphql_as(
+            "mutation { rebuildProjection { generation } }",
+            json!({}),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(
+        rebuilt["data"]["rebuildProjection"]["generation"], 8,
+        "{rebuilt}"
+    );
+    let cleared = load_producers(store.reader(), 7, vec!["4".to_owned()])
+        .await
+        .expect("rows");
+    assert!(
+        cleared.is_empty(),
+        "the swap to 8 removes every older generation"
+    );
+    assert_eq!(
+        server.query("{ activeNpns }", json!({})).await["activeNpns"],
+        json!(["4"])
+    );
+    server.stop().await;
+}

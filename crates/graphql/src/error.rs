@@ -17,6 +17,8 @@ pub enum ErrorCode {
     InvalidCursor,
     /// A rebuild is already running.
     RebuildRunning,
+    /// A newer rebuild (elsewhere) finished first; this one was abandoned.
+    RebuildSuperseded,
     /// Something failed on the server; details are in its log.
     Internal,
 }
@@ -30,6 +32,7 @@ impl ErrorCode {
             Self::InvalidArgument => "INVALID_ARGUMENT",
             Self::InvalidCursor => "INVALID_CURSOR",
             Self::RebuildRunning => "REBUILD_RUNNING",
+            Self::RebuildSuperseded => "REBUILD_SUPERSEDED",
             Self::Internal => "INTERNAL",
         }
     }
@@ -43,6 +46,7 @@ pub(crate) enum ApiError {
     InvalidArgument(String),
     InvalidCursor,
     RebuildRunning,
+    RebuildSuperseded,
     Internal(String),
 }
 
@@ -54,6 +58,7 @@ impl ApiError {
             Self::InvalidArgument(_) => ErrorCode::InvalidArgument,
             Self::InvalidCursor => ErrorCode::InvalidCursor,
             Self::RebuildRunning => ErrorCode::RebuildRunning,
+            Self::RebuildSuperseded => ErrorCode::RebuildSuperseded,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -67,6 +72,9 @@ impl ApiError {
             Self::InvalidArgument(message) => message.clone(),
             Self::InvalidCursor => "the cursor is not one this server issued".to_owned(),
             Self::RebuildRunning => "a rebuild is already running".to_owned(),
+            Self::RebuildSuperseded => {
+                "a newer rebuild finished first; the projection is current".to_owned()
+            }
             Self::Internal(_) => "internal error; see the server log".to_owned(),
         }
     }
@@ -92,6 +100,7 @@ impl From<projection::ProjectorError> for ApiError {
     fn from(error: projection::ProjectorError) -> Self {
         match error {
             projection::ProjectorError::RebuildRunning => Self::RebuildRunning,
+            projection::ProjectorError::Superseded => Self::RebuildSuperseded,
             other => Self::Internal(other.to_string()),
         }
     }

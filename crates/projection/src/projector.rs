@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use event_store::projection_queries::{
-    current_meta, delete_stale_generations, load_producers, set_applied, upsert_producers,
+    current_meta, delete_generations_before, load_producers, set_applied, upsert_producers,
 };
 use event_store::{
     AppendHook, Appended, DatabaseTransaction, DbErr, ProducerRow, ProjectionMeta, Store,
@@ -32,6 +32,10 @@ pub enum ProjectorError {
     /// A rebuild is already running; only one runs at a time.
     #[error("a rebuild is already running")]
     RebuildRunning,
+    /// Another rebuild swapped in a newer generation first; this one was
+    /// abandoned and the projection is current anyway.
+    #[error("a newer rebuild finished first; this one was abandoned")]
+    Superseded,
     /// A stored state document could not be read.
     #[error("a stored projection document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -208,12 +212,14 @@ impl Projector {
         }
     }
 
-    /// Makes the stored projection usable: removes what an interrupted
-    /// rebuild left, and rebuilds when there is no projection, when it was
+    /// Makes the stored projection usable: removes generations older than
+    /// the current one, and rebuilds when there is no projection, when it was
     /// built by another fold version, or when it is behind the log.
     pub async fn prepare(&self) -> Result<Option<RebuildReport>, ProjectorError> {
-        delete_stale_generations(self.store.writer_connection()).await?;
         let meta = current_meta(self.store.reader()).await?;
+        if let Some(meta) = &meta {
+            delete_generations_before(self.store.writer_connection(), meta.generation).await?;
+        }
         let head = self.store.log_head().await?;
         let reason = match &meta {
             None => Some("no projection yet"),

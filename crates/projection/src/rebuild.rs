@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use event_store::projection_queries::{
-    delete_stale_generations, insert_meta, latest_generation, swap_generation, upsert_producers,
+    current_meta, delete_generations_before, insert_meta, latest_generation, swap_generation,
+    upsert_producers,
 };
 use event_store::{
     BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_by_producer,
@@ -185,12 +186,23 @@ impl Projector {
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             finished_at: now_micros(),
         };
+        // A rebuild that started later (in this process or another) may
+        // have swapped in a newer generation already: never go back.
+        if let Some(newer) = current_meta(&txn)
+            .await?
+            .filter(|c| c.generation > generation)
+        {
+            txn.rollback().await?;
+            drop(gate);
+            delete_generations_before(db, newer.generation).await?;
+            return Err(ProjectorError::Superseded);
+        }
         swap_generation(&txn, generation, figures).await?;
         txn.commit().await?;
         drop(gate);
         drop(swapping);
 
-        delete_stale_generations(db).await?;
+        delete_generations_before(db, generation).await?;
         Ok(report(generation, figures, started))
     }
 

@@ -155,16 +155,19 @@ pub async fn swap_generation<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Deletes every generation but the current one (after a swap, or what an
-/// interrupted rebuild left behind).
-pub async fn delete_stale_generations<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {
-    let stale = producer_state::Column::Generation.not_in_subquery(current_generation());
+/// Deletes every generation older than `generation`: those a swap to it
+/// replaced, and shadows of rebuilds that never finished. Newer ones are
+/// left alone: they may belong to a rebuild still running elsewhere.
+pub async fn delete_generations_before<C: ConnectionTrait>(
+    db: &C,
+    generation: i64,
+) -> Result<u64, StoreError> {
     let rows = ProducerStateTable::delete_many()
-        .filter(stale)
+        .filter(producer_state::Column::Generation.lt(generation))
         .exec(db)
         .await?;
     ProjectionMetaTable::delete_many()
-        .filter(projection_meta::Column::IsCurrent.eq(false))
+        .filter(projection_meta::Column::Generation.lt(generation))
         .exec(db)
         .await?;
     Ok(rows.rows_affected)
