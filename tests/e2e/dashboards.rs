@@ -10,14 +10,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::support::*;
 
-async fn send(server: &TestServer, id: &str, event_type: &str, time: &str, data: Value) {
-    let body = envelope(id, event_type, time, data);
-    let answer = server
-        .deliver("/webhooks/agentsync", &format!("msg_{id}"), &body)
-        .await;
-    assert_eq!(answer.status, 200, "{answer:?}");
-}
-
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 

@@ -10,16 +10,6 @@ use tokio::net::TcpStream;
 
 use crate::support::*;
 
-fn signed(id: &str, timestamp: i64, body: &[u8], secret_text: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("webhook-id", id.to_owned()),
-        ("webhook-timestamp", timestamp.to_string()),
-        (
-            "webhook-signature",
-            webhook_verify::sign(&secret(secret_text), id, timestamp, body),
-        ),
-    ]
-}
 
 fn with(
     headers: &[(&'static str, String)],
@@ -65,7 +55,7 @@ async fn bad_webhook_requests_get_their_status_and_code_and_append_nothing() {
         json!({"npn": "1"}),
     );
     let now = now_secs();
-    let good = signed("msg_h", now, &body, SECRET);
+    let good = signed_headers("msg_h", now, &body, SECRET);
     let signature_of = |value: &str| with(&good, "webhook-signature", value);
     let valid_v1 = good[2].1.clone();
     let cases = vec![
@@ -120,7 +110,7 @@ async fn bad_webhook_requests_get_their_status_and_code_and_append_nothing() {
         },
         Case {
             name: "far-future timestamp",
-            headers: signed("msg_h", now + 10 * 365 * 86_400, &body, SECRET),
+            headers: signed_headers("msg_h", now + 10 * 365 * 86_400, &body, SECRET),
             body: body.clone(),
             status: 401,
             code: "future_timestamp",
@@ -162,14 +152,14 @@ async fn bad_webhook_requests_get_their_status_and_code_and_append_nothing() {
         },
         Case {
             name: "replay older than the tolerance",
-            headers: signed("msg_h", now - 301, &body, SECRET),
+            headers: signed_headers("msg_h", now - 301, &body, SECRET),
             body: body.clone(),
             status: 401,
             code: "stale_timestamp",
         },
         Case {
             name: "body over the limit",
-            headers: signed("msg_big", now, &vec![b'x'; 65 * 1024], SECRET),
+            headers: signed_headers("msg_big", now, &vec![b'x'; 65 * 1024], SECRET),
             body: vec![b'x'; 65 * 1024],
             status: 413,
             code: "payload_too_large",
@@ -301,7 +291,7 @@ async fn lying_content_lengths_and_slow_bodies_are_refused() {
         "2025-07-01T00:00:00Z",
         json!({"npn": "1"}),
     );
-    let headers = signed("msg_s", now_secs(), &body, SECRET);
+    let headers = signed_headers("msg_s", now_secs(), &body, SECRET);
 
     // Claims more than the limit: refused before the body is read.
     let (status, text) = raw_request(
@@ -355,7 +345,7 @@ async fn a_flood_beyond_the_limit_is_shed_at_once() {
         "2025-07-01T00:00:00Z",
         json!({"npn": "1"}),
     );
-    let headers = signed("msg_f1", now_secs(), &body, SECRET);
+    let headers = signed_headers("msg_f1", now_secs(), &body, SECRET);
     // Occupy the only slot with a body that trickles in.
     let slow_head = head(
         &server,

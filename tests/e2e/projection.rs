@@ -17,16 +17,6 @@ async fn producer(server: &TestServer, npn: &str) -> Value {
     server.query(PRODUCER_QUERY, json!({"npn": npn})).await["producer"].clone()
 }
 
-/// Delivers an envelope of `event_type` for `npn` occurring at `time`.
-async fn send(server: &TestServer, id: &str, event_type: &str, time: &str, data: Value) -> Answer {
-    let body = envelope(id, event_type, time, data);
-    let answer = server
-        .deliver("/webhooks/agentsync", &format!("msg_{id}"), &body)
-        .await;
-    assert_eq!(answer.status, 200, "{answer:?}");
-    answer
-}
-
 #[tokio::test]
 async fn each_event_kind_shows_in_the_producer() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -117,12 +117,7 @@ impl TestServer {
         body: &[u8],
         secret_text: &str,
     ) -> Answer {
-        let signature = sign(&secret(secret_text), webhook_id, timestamp, body);
-        let headers = [
-            ("webhook-id", webhook_id.to_owned()),
-            ("webhook-timestamp", timestamp.to_string()),
-            ("webhook-signature", signature),
-        ];
+        let headers = signed_headers(webhook_id, timestamp, body, secret_text);
         self.post_with_headers(endpoint, &headers, body.to_vec())
             .await
     }
@@ -268,4 +263,28 @@ pub fn capture_logs() -> CapturedLogs {
         logs
     })
     .clone()
+}
+
+/// The three Standard Webhooks headers of `body`, signed with `secret_text`.
+pub fn signed_headers(
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+    secret_text: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("webhook-id", id.to_owned()),
+        ("webhook-timestamp", timestamp.to_string()),
+        ("webhook-signature", sign(&secret(secret_text), id, timestamp, body)),
+    ]
+}
+
+/// Delivers an envelope (webhook id `msg_{id}`) and checks it was answered 200.
+pub async fn send(server: &TestServer, id: &str, event_type: &str, time: &str, data: Value) -> Answer {
+    let body = envelope(id, event_type, time, data);
+    let answer = server
+        .deliver("/webhooks/agentsync", &format!("msg_{id}"), &body)
+        .await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    answer
 }
