@@ -411,8 +411,18 @@ async fn deliver_random_stream(server: &TestServer, count: usize, seed: u64) {
 #[tokio::test]
 async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
     let dir = tempfile::tempdir().expect("tempdir");
+    // A log large enough that the rebuild takes a while: 20,000 imported events.
+    let lines: String = (0..20_000)
+        .map(|n| {
+            let body = envelope(&format!("bulk{n}"), "producersync.npn.activated", "2025-07-01T00:00:00Z", json!({"npn": 100_000 + n % 5_000}));
+            let body = String::from_utf8(body).expect("utf-8");
+            format!("{}\n", json!({"webhook_id": format!("msg_bulk{n}"), "timestamp": now_secs(), "body": body}))
+        })
+        .collect();
+    let file = dir.path().join("bulk.ndjson");
+    std::fs::write(&file, lines).expect("ndjson");
+    producer_projector::import::import_file(&test_config(&dir).database_url, &file).await.expect("import");
     let server = std::sync::Arc::new(TestServer::start(test_config(&dir)).await);
-    deliver_random_stream(&server, 200, 7).await;
     let rebuild = {
         let server = server.clone();
         tokio::spawn(async move {
@@ -425,7 +435,10 @@ async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
                 .await
         })
     };
-    for n in 0..40 {
+    // Deliver until the rebuild is over, and count the deliveries that were
+    // acknowledged and read back while it was still running.
+    let (mut n, mut during) = (0, 0);
+    while n < 40 || !rebuild.is_finished() {
         let answer = send(
             &server,
             &format!("live{n}"),
@@ -436,9 +449,15 @@ async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
         .await;
         assert_eq!(answer.json["status"], "accepted");
         // Read-after-ack: the answer's event is visible at once.
-        let p = producer(&server, &(9000 + n).to_string()).await;
-        assert_eq!(p["status"], "ACTIVE");
+        let read = server
+            .query("query($n: String!) { producer(npn: $n) { status } projection { rebuilding } }", json!({"n": (9000 + n).to_string()}))
+            .await;
+        assert_eq!(read["producer"]["status"], "ACTIVE");
+        during += usize::from(read["projection"]["rebuilding"] == true);
+        n += 1;
     }
+    println!("{during} of {n} deliveries overlapped the rebuild");
+    assert!(during > 0, "no delivery overlapped the rebuild");
     let rebuilt = rebuild.await.expect("rebuild task");
     assert!(rebuilt.get("errors").is_none(), "{rebuilt}");
     let active = server
@@ -450,10 +469,10 @@ async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    for n in 0..40 {
+    for live in 0..n {
         assert!(
-            npns.contains(&(9000 + n).to_string().as_str()),
-            "{n} missing after the swap"
+            npns.contains(&(9000 + live).to_string().as_str()),
+            "{live} missing after the swap"
         );
     }
     assert_eq!(active["projection"]["lag"], 0);
