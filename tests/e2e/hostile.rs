@@ -10,7 +10,6 @@ use tokio::net::TcpStream;
 
 use crate::support::*;
 
-
 fn with(
     headers: &[(&'static str, String)],
     name: &'static str,

@@ -414,14 +414,24 @@ async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
     // A log large enough that the rebuild takes a while: 20,000 imported events.
     let lines: String = (0..20_000)
         .map(|n| {
-            let body = envelope(&format!("bulk{n}"), "producersync.npn.activated", "2025-07-01T00:00:00Z", json!({"npn": 100_000 + n % 5_000}));
+            let body = envelope(
+                &format!("bulk{n}"),
+                "producersync.npn.activated",
+                "2025-07-01T00:00:00Z",
+                json!({"npn": 100_000 + n % 5_000}),
+            );
             let body = String::from_utf8(body).expect("utf-8");
-            format!("{}\n", json!({"webhook_id": format!("msg_bulk{n}"), "timestamp": now_secs(), "body": body}))
+            format!(
+                "{}\n",
+                json!({"webhook_id": format!("msg_bulk{n}"), "timestamp": now_secs(), "body": body})
+            )
         })
         .collect();
     let file = dir.path().join("bulk.ndjson");
     std::fs::write(&file, lines).expect("ndjson");
-    producer_projector::import::import_file(&test_config(&dir).database_url, &file).await.expect("import");
+    producer_projector::import::import_file(&test_config(&dir).database_url, &file)
+        .await
+        .expect("import");
     let server = std::sync::Arc::new(TestServer::start(test_config(&dir)).await);
     let rebuild = {
         let server = server.clone();
@@ -450,7 +460,10 @@ async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
         assert_eq!(answer.json["status"], "accepted");
         // Read-after-ack: the answer's event is visible at once.
         let read = server
-            .query("query($n: String!) { producer(npn: $n) { status } projection { rebuilding } }", json!({"n": (9000 + n).to_string()}))
+            .query(
+                "query($n: String!) { producer(npn: $n) { status } projection { rebuilding } }",
+                json!({"n": (9000 + n).to_string()}),
+            )
             .await;
         assert_eq!(read["producer"]["status"], "ACTIVE");
         during += usize::from(read["projection"]["rebuilding"] == true);

@@ -275,12 +275,21 @@ pub fn signed_headers(
     vec![
         ("webhook-id", id.to_owned()),
         ("webhook-timestamp", timestamp.to_string()),
-        ("webhook-signature", sign(&secret(secret_text), id, timestamp, body)),
+        (
+            "webhook-signature",
+            sign(&secret(secret_text), id, timestamp, body),
+        ),
     ]
 }
 
 /// Delivers an envelope (webhook id `msg_{id}`) and checks it was answered 200.
-pub async fn send(server: &TestServer, id: &str, event_type: &str, time: &str, data: Value) -> Answer {
+pub async fn send(
+    server: &TestServer,
+    id: &str,
+    event_type: &str,
+    time: &str,
+    data: Value,
+) -> Answer {
     let body = envelope(id, event_type, time, data);
     let answer = server
         .deliver("/webhooks/agentsync", &format!("msg_{id}"), &body)

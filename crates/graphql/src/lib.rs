@@ -10,6 +10,7 @@ mod auth;
 mod error;
 mod limits;
 mod mutation;
+mod observe;
 mod query;
 mod subscription;
 mod types;
@@ -41,7 +42,10 @@ pub struct ApiContext {
 
 /// Builds the schema with its limits, serving `context`.
 pub fn build_schema(context: ApiContext) -> ProjectorSchema {
-    schema_builder().data(context).finish()
+    schema_builder()
+        .extension(observe::RequestOutcomes)
+        .data(context)
+        .finish()
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
