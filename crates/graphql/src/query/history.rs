@@ -1,6 +1,7 @@
 //! Queries over time, answered from the log: time travel (state as of a
 //! moment, by folding the log up to it) and activity per bucket.
 
+use agentsync_events::{NPN_ACTIVATED, NPN_DEACTIVATED};
 use async_graphql::{Enum, SimpleObject};
 use chrono::{DateTime, Utc};
 use event_store::Store;
@@ -180,8 +181,8 @@ pub(crate) async fn activity(
             continue;
         };
         match entry.event_type.as_str() {
-            t if t == STATUS_TYPES[0] => bucket.activations += 1,
-            t if t == STATUS_TYPES[1] => bucket.deactivations += 1,
+            NPN_ACTIVATED => bucket.activations += 1,
+            NPN_DEACTIVATED => bucket.deactivations += 1,
             t if t.starts_with("id.producer.") => bucket.profile_changes += 1,
             _ => {}
         }
