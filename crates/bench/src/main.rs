@@ -78,6 +78,10 @@ struct Options {
     /// Producers in the bulk log.
     #[arg(long, default_value_t = 100_000)]
     npns: u64,
+    /// Skip generating and importing the bulk log: reuse `bulk.db` left in
+    /// `--work-dir` by an earlier run with the same `--events` and `--npns`.
+    #[arg(long, requires = "work_dir")]
+    reuse_bulk_log: bool,
 }
 
 #[tokio::main]
@@ -193,6 +197,20 @@ async fn run_ingest(binary: &Path, dir: &Path, options: &Options) -> anyhow::Res
 }
 
 async fn run_bulk(binary: &Path, dir: &Path, options: &Options) -> anyhow::Result<()> {
+    let url = if options.reuse_bulk_log {
+        let file = dir.join("bulk.db");
+        if !file.exists() {
+            bail!("--reuse-bulk-log: {} does not exist", file.display());
+        }
+        format!("sqlite://{}", file.display())
+    } else {
+        load_bulk_log(binary, dir, options).await?
+    };
+    run_bulk_benches(binary, dir, options, url).await
+}
+
+/// Generates the bulk NDJSON log and imports it into a fresh `bulk.db`.
+async fn load_bulk_log(binary: &Path, dir: &Path, options: &Options) -> anyhow::Result<String> {
     let log_file = dir.join("bulk.ndjson");
     let started = Instant::now();
     let bytes = dataset::write_log(&log_file, options.events, options.npns, 0x5EED)?;
@@ -209,7 +227,16 @@ async fn run_bulk(binary: &Path, dir: &Path, options: &Options) -> anyhow::Resul
         "import (append + initial rebuild): {import_seconds:.1} s, {:.0} events/s, peak RSS {import_rss:.1} MiB",
         options.events as f64 / import_seconds
     );
+    Ok(url)
+}
 
+/// Rebuild, plain scan and query benches against the bulk log at `url`.
+async fn run_bulk_benches(
+    binary: &Path,
+    dir: &Path,
+    options: &Options,
+    url: String,
+) -> anyhow::Result<()> {
     let server = ServerProcess::start(binary, &url, &dir.join("bulk-server.log")).await?;
     let rebuild = queries::rebuild(&server)
         .await
