@@ -13,6 +13,7 @@ mod log_queries;
 mod open;
 pub mod projection_queries;
 mod rejection_queries;
+mod single_row;
 mod writer;
 
 pub use entity::event_log::Model as LogEntry;

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 
 use crate::entity::event_log::{self, Column, Entity as EventLog};
+use crate::single_row::single_row;
 use crate::{LogEntry, Store, StoreError};
 
 /// Which log entries to list.
@@ -136,12 +137,14 @@ pub async fn entries_without_producer<C: ConnectionTrait>(
 impl Store {
     /// The highest position in the log (0 when empty).
     pub async fn log_head(&self) -> Result<i64, StoreError> {
-        let head: Option<Option<i64>> = EventLog::find()
-            .select_only()
-            .expr(Expr::col(Column::Position).max())
-            .into_tuple()
-            .one(self.reader())
-            .await?;
+        let head: Option<Option<i64>> = single_row(
+            EventLog::find()
+                .select_only()
+                .expr(Expr::col(Column::Position).max())
+                .into_tuple(),
+            self.reader(),
+        )
+        .await?;
         Ok(head.flatten().unwrap_or(0))
     }
 
@@ -168,10 +171,13 @@ impl Store {
         &self,
         webhook_id: &str,
     ) -> Result<Option<LogEntry>, StoreError> {
-        Ok(EventLog::find()
-            .filter(Column::WebhookId.eq(webhook_id))
-            .one(self.reader())
-            .await?)
+        Ok(single_row(
+            EventLog::find()
+                .filter(Column::WebhookId.eq(webhook_id))
+                .into_model(),
+            self.reader(),
+        )
+        .await?)
     }
 
     /// Entries per event type, for stats.
@@ -193,12 +199,14 @@ impl Store {
 
     /// When the latest delivery was received (µs since the epoch).
     pub async fn last_received_at(&self) -> Result<Option<i64>, StoreError> {
-        let latest: Option<Option<i64>> = EventLog::find()
-            .select_only()
-            .expr(Expr::col(Column::ReceivedAt).max())
-            .into_tuple()
-            .one(self.reader())
-            .await?;
+        let latest: Option<Option<i64>> = single_row(
+            EventLog::find()
+                .select_only()
+                .expr(Expr::col(Column::ReceivedAt).max())
+                .into_tuple(),
+            self.reader(),
+        )
+        .await?;
         Ok(latest.flatten())
     }
 

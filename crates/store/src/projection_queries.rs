@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
 use crate::error::StoreError;
+use crate::single_row::single_row;
 
 pub use crate::entity::projection_meta::Model as ProjectionMeta;
 
@@ -69,20 +70,25 @@ fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
 pub async fn current_meta<C: ConnectionTrait>(
     db: &C,
 ) -> Result<Option<ProjectionMeta>, StoreError> {
-    Ok(ProjectionMetaTable::find()
-        .filter(projection_meta::Column::IsCurrent.eq(true))
-        .one(db)
-        .await?)
+    Ok(single_row(
+        ProjectionMetaTable::find()
+            .filter(projection_meta::Column::IsCurrent.eq(true))
+            .into_model(),
+        db,
+    )
+    .await?)
 }
 
 /// The highest generation number ever created (0 when none).
 pub async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
-    let latest: Option<Option<i64>> = ProjectionMetaTable::find()
-        .select_only()
-        .expr(Expr::col(projection_meta::Column::Generation).max())
-        .into_tuple()
-        .one(db)
-        .await?;
+    let latest: Option<Option<i64>> = single_row(
+        ProjectionMetaTable::find()
+            .select_only()
+            .expr(Expr::col(projection_meta::Column::Generation).max())
+            .into_tuple(),
+        db,
+    )
+    .await?;
     Ok(latest.flatten().unwrap_or(0))
 }
 
@@ -226,12 +232,15 @@ pub async fn current_producer<C: ConnectionTrait>(
     db: &C,
     npn: &str,
 ) -> Result<Option<ProducerRow>, StoreError> {
-    Ok(ProducerStateTable::find()
-        .filter(in_current_generation())
-        .filter(producer_state::Column::Npn.eq(npn))
-        .one(db)
-        .await?
-        .map(ProducerRow::from))
+    let row: Option<producer_state::Model> = single_row(
+        ProducerStateTable::find()
+            .filter(in_current_generation())
+            .filter(producer_state::Column::Npn.eq(npn))
+            .into_model(),
+        db,
+    )
+    .await?;
+    Ok(row.map(ProducerRow::from))
 }
 
 /// Up to `limit` producers of the current generation after `after_npn`, by

@@ -21,6 +21,7 @@ use agentsync_events::EventKind;
 
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
+use crate::single_row::single_row;
 use crate::{LogEntry, Store};
 
 /// A verified delivery, ready to append. `position` is assigned at commit.
@@ -389,11 +390,13 @@ impl KnownKeys {
 }
 
 async fn head_position_in(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
-    let head: Option<Option<i64>> = EventLog::find()
-        .select_only()
-        .expr(Expr::col(event_log::Column::Position).max())
-        .into_tuple()
-        .one(txn)
-        .await?;
+    let head: Option<Option<i64>> = single_row(
+        EventLog::find()
+            .select_only()
+            .expr(Expr::col(event_log::Column::Position).max())
+            .into_tuple(),
+        txn,
+    )
+    .await?;
     Ok(head.flatten().unwrap_or(0))
 }
