@@ -110,6 +110,10 @@ async fn connect(
             // committing connection, and pages hit by many commits are
             // copied once instead of many times.
             let sqlite = sqlite.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
+            // Statement journals (kept so a multi-row statement can be undone
+            // alone) go to memory instead of a temporary file: writing them
+            // was a sixth of the writer's time.
+            let sqlite = sqlite.pragma("temp_store", "memory");
             match max_page_count {
                 Some(pages) => sqlite.pragma("max_page_count", pages.to_string()),
                 None => sqlite,
