@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::entity::event_log::{self, Column, Entity as EventLog};
-use crate::single_row::single_row;
+use crate::single_row::{max_of, single_row};
 use crate::{LogEntry, Store, StoreError};
 
 /// Which log entries to list.
@@ -137,15 +137,9 @@ pub async fn entries_without_producer<C: ConnectionTrait>(
 impl Store {
     /// The highest position in the log (0 when empty).
     pub async fn log_head(&self) -> Result<i64, StoreError> {
-        let head: Option<Option<i64>> = single_row(
-            EventLog::find()
-                .select_only()
-                .expr(Expr::col(Column::Position).max())
-                .into_tuple(),
-            self.reader(),
-        )
-        .await?;
-        Ok(head.flatten().unwrap_or(0))
+        Ok(max_of::<EventLog, _>(Column::Position, self.reader())
+            .await?
+            .unwrap_or(0))
     }
 
     /// How many entries match the filter.
@@ -199,15 +193,7 @@ impl Store {
 
     /// When the latest delivery was received (µs since the epoch).
     pub async fn last_received_at(&self) -> Result<Option<i64>, StoreError> {
-        let latest: Option<Option<i64>> = single_row(
-            EventLog::find()
-                .select_only()
-                .expr(Expr::col(Column::ReceivedAt).max())
-                .into_tuple(),
-            self.reader(),
-        )
-        .await?;
-        Ok(latest.flatten())
+        Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
     }
 
     /// Reads every raw body of the log, a page at a time, and returns how

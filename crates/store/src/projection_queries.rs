@@ -13,7 +13,7 @@ use sea_orm::{
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
 use crate::error::StoreError;
-use crate::single_row::single_row;
+use crate::single_row::{max_of, single_row};
 
 pub use crate::entity::projection_meta::Model as ProjectionMeta;
 
@@ -81,15 +81,11 @@ pub async fn current_meta<C: ConnectionTrait>(
 
 /// The highest generation number ever created (0 when none).
 pub async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
-    let latest: Option<Option<i64>> = single_row(
-        ProjectionMetaTable::find()
-            .select_only()
-            .expr(Expr::col(projection_meta::Column::Generation).max())
-            .into_tuple(),
-        db,
+    Ok(
+        max_of::<ProjectionMetaTable, _>(projection_meta::Column::Generation, db)
+            .await?
+            .unwrap_or(0),
     )
-    .await?;
-    Ok(latest.flatten().unwrap_or(0))
 }
 
 /// Creates a generation's meta row.

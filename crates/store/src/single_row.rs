@@ -8,7 +8,8 @@
 //! only return one row (a unique key, an aggregate) read it with this
 //! instead and keep their prepared statement.
 
-use sea_orm::{ConnectionTrait, DbErr, Selector, SelectorTrait};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Selector, SelectorTrait};
 
 /// The first (and only) row of `selector`, which must select at most one
 /// row by construction.
@@ -21,4 +22,22 @@ where
     C: ConnectionTrait,
 {
     Ok(selector.all(db).await?.into_iter().next())
+}
+
+/// The largest value of an integer column of `E` (`None` when the table is
+/// empty): the log head, the latest generation, the latest reception.
+pub(crate) async fn max_of<E, C>(column: E::Column, db: &C) -> Result<Option<i64>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let max: Option<Option<i64>> = single_row(
+        E::find()
+            .select_only()
+            .expr(Expr::col(column).max())
+            .into_tuple(),
+        db,
+    )
+    .await?;
+    Ok(max.flatten())
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
     QuerySelect, TransactionTrait,
@@ -21,7 +21,7 @@ use agentsync_events::EventKind;
 
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
-use crate::single_row::single_row;
+use crate::single_row::max_of;
 use crate::{LogEntry, Store};
 
 /// A verified delivery, ready to append. `position` is assigned at commit.
@@ -390,13 +390,7 @@ impl KnownKeys {
 }
 
 async fn head_position_in(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
-    let head: Option<Option<i64>> = single_row(
-        EventLog::find()
-            .select_only()
-            .expr(Expr::col(event_log::Column::Position).max())
-            .into_tuple(),
-        txn,
-    )
-    .await?;
-    Ok(head.flatten().unwrap_or(0))
+    Ok(max_of::<EventLog, _>(event_log::Column::Position, txn)
+        .await?
+        .unwrap_or(0))
 }
