@@ -11,6 +11,7 @@ mod error;
 mod limits;
 mod mutation;
 mod observe;
+mod parse_cache;
 mod query;
 mod subscription;
 mod types;
@@ -44,6 +45,7 @@ pub struct ApiContext {
 pub fn build_schema(context: ApiContext) -> ProjectorSchema {
     schema_builder()
         .extension(observe::RequestOutcomes)
+        .extension(parse_cache::ParsedDocuments::default())
         .data(context)
         .finish()
 }

@@ -1,0 +1,141 @@
+//! Parsed documents kept by their text. Dashboards and clients send the
+//! same few documents over and over with different variables; parsing one
+//! was a tenth of the server's CPU in the `producer(npn)` benchmark. A
+//! document parses the same whatever its variables, so the parse is done
+//! once per text and the result cloned; validation (which does depend on
+//! the variables) still runs on every request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerResult, Variables};
+
+/// Documents longer than this are parsed every time (and not kept).
+const MAX_KEPT_TEXT_BYTES: usize = 4 * 1024;
+/// How many documents are kept; when full, the cache starts over, so an
+/// endless stream of distinct documents costs a bounded amount of memory.
+const MAX_KEPT_DOCUMENTS: usize = 256;
+
+type Documents = Arc<Mutex<HashMap<String, Arc<ExecutableDocument>>>>;
+
+/// The extension factory to register on the schema; every request shares
+/// its documents.
+#[derive(Default)]
+pub struct ParsedDocuments {
+    documents: Documents,
+}
+
+impl ExtensionFactory for ParsedDocuments {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(KeptParse(self.documents.clone()))
+    }
+}
+
+struct KeptParse(Documents);
+
+impl KeptParse {
+    fn kept(&self, query: &str) -> Option<ExecutableDocument> {
+        let documents = self.0.lock().ok()?;
+        documents.get(query).map(|document| (**document).clone())
+    }
+
+    fn keep(&self, query: &str, document: &ExecutableDocument) {
+        if query.len() > MAX_KEPT_TEXT_BYTES {
+            return;
+        }
+        if let Ok(mut documents) = self.0.lock() {
+            if documents.len() >= MAX_KEPT_DOCUMENTS {
+                documents.clear();
+            }
+            documents.insert(query.to_owned(), Arc::new(document.clone()));
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for KeptParse {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if let Some(document) = self.kept(query) {
+            return Ok(document);
+        }
+        let document = next.run(ctx, query, variables).await?;
+        self.keep(query, &document);
+        Ok(document)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema, Variables};
+    use serde_json::json;
+
+    use super::*;
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn echo(&self, text: String) -> String {
+            text
+        }
+    }
+
+    fn schema(cache: &ParsedDocuments) -> Schema<Query, EmptyMutation, EmptySubscription> {
+        Schema::build(Query, EmptyMutation, EmptySubscription)
+            .extension(ParsedDocuments {
+                documents: cache.documents.clone(),
+            })
+            .finish()
+    }
+
+    fn echo(text: &str) -> Request {
+        Request::new("query($t: String!) { echo(text: $t) }")
+            .variables(Variables::from_json(json!({ "t": text })))
+    }
+
+    fn kept(cache: &ParsedDocuments) -> usize {
+        cache.documents.lock().map_or(0, |d| d.len())
+    }
+
+    #[tokio::test]
+    async fn a_kept_document_answers_with_each_requests_own_variables() {
+        let cache = ParsedDocuments::default();
+        let schema = schema(&cache);
+        for text in ["first", "second", "third"] {
+            let answer = schema.execute(echo(text)).await;
+            assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+            assert_eq!(answer.data.into_json().ok(), Some(json!({ "echo": text })));
+        }
+        assert_eq!(kept(&cache), 1);
+    }
+
+    #[tokio::test]
+    async fn unparsable_and_oversized_documents_are_not_kept() {
+        let cache = ParsedDocuments::default();
+        let schema = schema(&cache);
+        let answer = schema.execute("{ echo(text: ").await;
+        assert!(!answer.errors.is_empty());
+        let long = format!("{{ echo(text: \"{}\") }}", "x".repeat(MAX_KEPT_TEXT_BYTES));
+        assert!(schema.execute(long.as_str()).await.errors.is_empty());
+        assert_eq!(kept(&cache), 0);
+    }
+
+    #[tokio::test]
+    async fn the_cache_never_holds_more_than_its_bound() {
+        let cache = ParsedDocuments::default();
+        let schema = schema(&cache);
+        for n in 0..MAX_KEPT_DOCUMENTS + 10 {
+            let answer = schema.execute(format!("{{ echo(text: \"{n}\") }}")).await;
+            assert!(answer.errors.is_empty());
+            assert!(kept(&cache) <= MAX_KEPT_DOCUMENTS);
+        }
+    }
+}
