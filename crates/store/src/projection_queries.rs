@@ -62,8 +62,12 @@ fn current_generation() -> SelectStatement {
         .to_owned()
 }
 
+/// `generation = (SELECT generation … WHERE is_current)`: a scalar
+/// sub-select, which SQLite evaluates once per statement; `IN (SELECT …)`
+/// built a temporary index on every execution.
 fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
-    producer_state::Column::Generation.in_subquery(current_generation())
+    Expr::col((ProducerStateTable, producer_state::Column::Generation))
+        .eq(Expr::from(current_generation()))
 }
 
 /// The generation queries read, with its position and figures.
