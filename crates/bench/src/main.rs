@@ -22,6 +22,11 @@ use event_store::{Store, StoreOptions};
 use crate::load::LoadResult;
 use crate::server_process::{ServerProcess, fresh_database, server_binary};
 
+/// The load generator shares the machine with the server it measures;
+/// mimalloc keeps its allocations as cheap as the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Benchmarks of producer-projector (build with --release first).
 #[derive(Parser)]
 #[command(name = "projector-bench")]
