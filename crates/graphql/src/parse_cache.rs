@@ -36,9 +36,11 @@ impl ExtensionFactory for ParsedDocuments {
 struct KeptParse(Documents);
 
 impl KeptParse {
+    /// The kept document for `query`, copied after the lock is released so
+    /// concurrent requests only share the lock for a map lookup.
     fn kept(&self, query: &str) -> Option<ExecutableDocument> {
-        let documents = self.0.lock().ok()?;
-        documents.get(query).map(|document| (**document).clone())
+        let document = self.0.lock().ok()?.get(query).cloned()?;
+        Some((*document).clone())
     }
 
     fn keep(&self, query: &str, document: &ExecutableDocument) {
@@ -74,6 +76,8 @@ impl Extension for KeptParse {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema, Variables};
     use serde_json::json;
 
@@ -88,12 +92,45 @@ mod tests {
         }
     }
 
-    fn schema(cache: &ParsedDocuments) -> Schema<Query, EmptyMutation, EmptySubscription> {
+    /// Counts the parses that reach async-graphql's parser, i.e. those the
+    /// cache (registered before it, so outside it) did not answer.
+    #[derive(Clone, Default)]
+    struct CountParses(Arc<AtomicUsize>);
+
+    impl ExtensionFactory for CountParses {
+        fn create(&self) -> Arc<dyn Extension> {
+            Arc::new(self.clone())
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Extension for CountParses {
+        async fn parse_query(
+            &self,
+            ctx: &ExtensionContext<'_>,
+            query: &str,
+            variables: &Variables,
+            next: NextParseQuery<'_>,
+        ) -> ServerResult<ExecutableDocument> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            next.run(ctx, query, variables).await
+        }
+    }
+
+    fn schema(
+        cache: &ParsedDocuments,
+        parses: &CountParses,
+    ) -> Schema<Query, EmptyMutation, EmptySubscription> {
         Schema::build(Query, EmptyMutation, EmptySubscription)
             .extension(ParsedDocuments {
                 documents: cache.documents.clone(),
             })
+            .extension(parses.clone())
             .finish()
+    }
+
+    fn parsed(parses: &CountParses) -> usize {
+        parses.0.load(Ordering::SeqCst)
     }
 
     fn echo(text: &str) -> Request {
@@ -106,32 +143,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_kept_document_answers_with_each_requests_own_variables() {
-        let cache = ParsedDocuments::default();
-        let schema = schema(&cache);
+    async fn a_document_is_parsed_once_and_answers_with_each_requests_own_variables() {
+        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
+        let schema = schema(&cache, &parses);
         for text in ["first", "second", "third"] {
             let answer = schema.execute(echo(text)).await;
             assert!(answer.errors.is_empty(), "{:?}", answer.errors);
             assert_eq!(answer.data.into_json().ok(), Some(json!({ "echo": text })));
         }
         assert_eq!(kept(&cache), 1);
+        assert_eq!(parsed(&parses), 1);
     }
 
     #[tokio::test]
     async fn unparsable_and_oversized_documents_are_not_kept() {
-        let cache = ParsedDocuments::default();
-        let schema = schema(&cache);
-        let answer = schema.execute("{ echo(text: ").await;
-        assert!(!answer.errors.is_empty());
+        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
+        let schema = schema(&cache, &parses);
         let long = format!("{{ echo(text: \"{}\") }}", "x".repeat(MAX_KEPT_TEXT_BYTES));
-        assert!(schema.execute(long.as_str()).await.errors.is_empty());
+        for _ in 0..2 {
+            assert!(!schema.execute("{ echo(text: ").await.errors.is_empty());
+            assert!(schema.execute(long.as_str()).await.errors.is_empty());
+        }
         assert_eq!(kept(&cache), 0);
+        assert_eq!(parsed(&parses), 4);
     }
 
     #[tokio::test]
     async fn the_cache_never_holds_more_than_its_bound() {
-        let cache = ParsedDocuments::default();
-        let schema = schema(&cache);
+        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
+        let schema = schema(&cache, &parses);
         for n in 0..MAX_KEPT_DOCUMENTS + 10 {
             let answer = schema.execute(format!("{{ echo(text: \"{n}\") }}")).await;
             assert!(answer.errors.is_empty());
