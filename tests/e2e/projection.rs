@@ -354,6 +354,59 @@ async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() 
     server.stop().await;
 }
 
+#[tokio::test]
+async fn the_direct_producer_lookup_agrees_with_the_pool_across_a_rebuild() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(test_config(&dir)).await;
+    deliver_random_stream(&server, 120, 0xD1EC7).await;
+    let store = server.store().await;
+    let both = |npn: String| {
+        let store = store.clone();
+        async move {
+            let direct = store.current_producer(&npn).await.expect("direct");
+            let pooled = event_store::projection_queries::current_producer(store.reader(), &npn)
+                .await
+                .expect("pool");
+            (direct, pooled)
+        }
+    };
+    let npns: Vec<String> = current_states(&server)
+        .await
+        .into_iter()
+        .map(|(npn, _, _)| npn)
+        .collect();
+    assert!(npns.len() >= 3, "the stream names a few producers");
+    for npn in &npns {
+        let (direct, pooled) = both(npn.clone()).await;
+        assert!(direct.is_some(), "{npn} missing on the direct path");
+        assert_eq!(direct, pooled, "{npn}");
+    }
+    assert_eq!(both("99999999".to_owned()).await, (None, None));
+
+    // After a swap both read the new generation's rows.
+    let before = both(npns[0].clone()).await.0.expect("row");
+    producer_projector::rebuild_offline(&server.config.database_url)
+        .await
+        .expect("cli rebuild");
+    for npn in &npns {
+        let (direct, pooled) = both(npn.clone()).await;
+        assert_eq!(direct, pooled, "{npn} after the rebuild");
+    }
+    let after = both(npns[0].clone()).await.0.expect("row");
+    assert_eq!(after.state, before.state, "a rebuild folds the same state");
+
+    // Deliveries acknowledged after the swap show on the direct path at once.
+    deliver_random_stream(&server, 60, 0xBEEF).await;
+    let mut changed = 0;
+    for npn in &npns {
+        let (direct, pooled) = both(npn.clone()).await;
+        assert_eq!(direct, pooled, "{npn} after more deliveries");
+        changed += usize::from(direct.expect("row").last_position > after.last_position);
+    }
+    assert!(changed > 0, "the later deliveries changed no producer");
+    server.stop().await;
+}
+
 /// The current generation's rows, as stored: NPN, status, state document.
 async fn current_states(server: &TestServer) -> Vec<(String, String, String)> {
     let store = server.store().await;
@@ -390,7 +443,7 @@ async fn deliver_random_stream(server: &TestServer, count: usize, seed: u64) {
         let event_type = types[next(types.len() as u64) as usize];
         let npn = 500 + next(12);
         let time = format!("2025-07-{:02}T{:02}:00:00Z", 1 + next(28), next(24));
-        let id = format!("r{sent}");
+        let id = format!("r{seed:x}-{sent}");
         let data = json!({"npn": npn.to_string(), "id": format!("rec{}", next(3)), "number": next(1000),
             "accountNumber": "9876543210", "firstName": format!("name{}", next(5)), "runDate": time[..10].to_owned()});
         let body = envelope(&id, event_type, &time, data);

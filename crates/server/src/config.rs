@@ -182,16 +182,9 @@ pub const DEFAULT_ACK_DEADLINE: Duration = Duration::from_millis(4_000);
 /// Creates the folder of a SQLite file URL if it is missing, so the default
 /// works on a fresh checkout. Other URLs are left alone.
 pub fn ensure_database_folder(url: &str) -> Result<(), ConfigError> {
-    let Some(rest) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    else {
+    let Some(path) = event_store::sqlite_file_path(url) else {
         return Ok(());
     };
-    let path = rest.split('?').next().unwrap_or(rest);
-    if path.is_empty() || path == ":memory:" {
-        return Ok(());
-    }
     match Path::new(path).parent() {
         Some(folder) if !folder.as_os_str().is_empty() => {
             std::fs::create_dir_all(folder).map_err(|source| ConfigError::DatabaseFolder {

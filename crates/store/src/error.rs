@@ -9,6 +9,9 @@ pub enum StoreError {
     /// The database refused or failed (locked, read-only, full, IO).
     #[error("the database could not complete the operation: {0}")]
     Database(#[from] DbErr),
+    /// A read on the calling thread's own connection failed.
+    #[error(transparent)]
+    DirectRead(#[from] store_direct::DirectReadError),
     /// The writer task has stopped (the service is shutting down).
     #[error("the log writer has stopped")]
     WriterClosed,

@@ -26,6 +26,7 @@ pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
 pub use rejection_queries::RejectionCount;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+pub use store_direct::sqlite_file_path;
 
 /// Options for a write transaction that takes SQLite's write lock at once
 /// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.

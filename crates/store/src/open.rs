@@ -1,11 +1,14 @@
 //! Opening the database: SQLite options set explicitly, two pools sized on
 //! purpose, migrations applied.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+use store_direct::DirectReader;
 
 use crate::error::StoreError;
 
@@ -39,12 +42,14 @@ impl StoreOptions {
     }
 }
 
-/// The opened database: a pool for reads and one connection for the single
-/// writer. With SQLite in WAL mode readers never block the writer.
+/// The opened database: a pool for reads, one connection for the single
+/// writer, and for a SQLite file a [`DirectReader`] for the hottest point
+/// lookups. With SQLite in WAL mode readers never block the writer.
 #[derive(Clone, Debug)]
 pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
+    direct: Option<Arc<DirectReader>>,
 }
 
 impl Store {
@@ -53,7 +58,12 @@ impl Store {
         let write = connect(options, 1).await?;
         Migrator::up(&write, None).await?;
         let read = connect(options, options.read_connections.max(1)).await?;
-        Ok(Self { read, write })
+        let direct = DirectReader::for_url(&options.url, options.busy_timeout).map(Arc::new);
+        Ok(Self {
+            read,
+            write,
+            direct,
+        })
     }
 
     /// Applies pending migrations without opening the read pool.
@@ -67,6 +77,12 @@ impl Store {
     /// The pool for queries.
     pub fn reader(&self) -> &DatabaseConnection {
         &self.read
+    }
+
+    /// Point lookups on the calling thread, when the database is a SQLite
+    /// file.
+    pub(crate) fn direct_reader(&self) -> Option<&DirectReader> {
+        self.direct.as_deref()
     }
 
     /// The writer's connection. Only the log writer and the projection's

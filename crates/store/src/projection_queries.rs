@@ -13,6 +13,7 @@ use sea_orm::{
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
 use crate::error::StoreError;
+use crate::open::Store;
 use crate::single_row::{max_of, single_row};
 
 pub use crate::entity::projection_meta::Model as ProjectionMeta;
@@ -227,20 +228,66 @@ pub async fn upsert_producers<C: ConnectionTrait>(
     Ok(())
 }
 
-/// One producer of the current generation.
+/// `SELECT` of one producer of the current generation, shared by the pool
+/// and the direct path.
+fn current_producer_select(npn: &str) -> SelectStatement {
+    Query::select()
+        .columns([
+            producer_state::Column::Generation,
+            producer_state::Column::Npn,
+            producer_state::Column::Status,
+            producer_state::Column::State,
+            producer_state::Column::LastPosition,
+        ])
+        .from(ProducerStateTable)
+        .and_where(in_current_generation())
+        .and_where(Expr::col(producer_state::Column::Npn).eq(npn))
+        .to_owned()
+}
+
+/// One producer of the current generation, through `db`.
 pub async fn current_producer<C: ConnectionTrait>(
     db: &C,
     npn: &str,
 ) -> Result<Option<ProducerRow>, StoreError> {
-    let row: Option<producer_state::Model> = single_row(
-        ProducerStateTable::find()
-            .filter(in_current_generation())
-            .filter(producer_state::Column::Npn.eq(npn))
-            .into_model(),
-        db,
-    )
-    .await?;
-    Ok(row.map(ProducerRow::from))
+    let statement = db
+        .get_database_backend()
+        .build(&current_producer_select(npn));
+    let rows = ProducerStateTable::find()
+        .from_raw_sql(statement)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().next().map(ProducerRow::from))
+}
+
+impl Store {
+    /// One producer of the current generation: the `producer(npn)` lookup.
+    /// On a SQLite file it runs on the calling thread (see
+    /// [`store_direct`]); otherwise on the read pool.
+    pub async fn current_producer(&self, npn: &str) -> Result<Option<ProducerRow>, StoreError> {
+        let Some(direct) = self.direct_reader() else {
+            return current_producer(self.reader(), npn).await;
+        };
+        let rows = direct.query_all(&current_producer_select(npn))?;
+        rows.first().map(ProducerRow::from_direct).transpose()
+    }
+}
+
+impl ProducerRow {
+    fn from_direct(row: &store_direct::QueryResult) -> Result<Self, StoreError> {
+        let column = |name: &str| -> Result<String, StoreError> {
+            row.try_get("", name)
+                .map_err(|error| store_direct::DirectReadError::from(error).into())
+        };
+        Ok(Self {
+            npn: column("npn")?,
+            status: column("status")?,
+            state: column("state")?,
+            last_position: row
+                .try_get("", "last_position")
+                .map_err(store_direct::DirectReadError::from)?,
+        })
+    }
 }
 
 /// Up to `limit` producers of the current generation after `after_npn`, by

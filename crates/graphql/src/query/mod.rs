@@ -4,7 +4,7 @@ use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{Context, Object};
 use event_store::LogFilter;
 use event_store::projection_queries::{
-    count_current_producers, current_npns_with_status, current_producer, current_producers_page,
+    count_current_producers, current_npns_with_status, current_producers_page,
 };
 use projection::{FOLD_VERSION, decode_state};
 
@@ -55,7 +55,9 @@ impl QueryRoot {
         if let Some(as_of) = as_of {
             return Ok(history::producer_as_of(&api.store, &npn, as_of).await?);
         }
-        let row = current_producer(api.store.reader(), &npn)
+        let row = api
+            .store
+            .current_producer(&npn)
             .await
             .map_err(ApiError::from)?;
         Ok(row.as_ref().map(producer_from).transpose()?)
