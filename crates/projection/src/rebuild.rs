@@ -19,8 +19,8 @@ use event_store::projection_queries::{
     upsert_producers,
 };
 use event_store::{
-    BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_by_producer,
-    entries_without_producer, immediate, list_entries_on,
+    BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_without_producer,
+    immediate, list_entries_on,
 };
 use sea_orm::{DatabaseConnection, TransactionTrait};
 
@@ -151,8 +151,10 @@ impl Projector {
         let mut events_read = global_read;
         let mut after: Option<(String, i64)> = None;
         loop {
-            let page =
-                entries_by_producer(self.store.reader(), head, after.take(), READ_PAGE).await?;
+            let page = self
+                .store
+                .entries_by_producer(head, after.take(), READ_PAGE)
+                .await?;
             let Some(last) = page.last() else { break };
             after = last.npn.clone().map(|npn| (npn, last.position));
             events_read += page.len() as i64;

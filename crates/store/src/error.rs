@@ -12,6 +12,9 @@ pub enum StoreError {
     /// A read on the calling thread's own connection failed.
     #[error(transparent)]
     DirectRead(#[from] store_direct::DirectReadError),
+    /// A read on a blocking thread panicked or was cancelled.
+    #[error("a read was interrupted")]
+    ReadInterrupted,
     /// The writer task has stopped (the service is shutting down).
     #[error("the log writer has stopped")]
     WriterClosed,

@@ -3,8 +3,9 @@
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    QuerySelect, QueryTrait, Select,
 };
+use store_direct::{DbErr, QueryResult};
 
 use crate::entity::event_log::{self, Column, Entity as EventLog};
 use crate::single_row::{max_of, single_row};
@@ -82,6 +83,28 @@ pub async fn entries_by_producer<C: ConnectionTrait>(
     after: Option<(String, i64)>,
     limit: u64,
 ) -> Result<Vec<BodyRow>, StoreError> {
+    let rows: Vec<(i64, Option<String>, i64, Vec<u8>)> =
+        entries_by_producer_select(until, after, limit)
+            .into_tuple()
+            .all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(position, npn, received_at, body)| BodyRow {
+            position,
+            npn,
+            received_at,
+            body,
+        })
+        .collect())
+}
+
+/// The `SELECT` behind [`entries_by_producer`], shared with the direct path.
+fn entries_by_producer_select(
+    until: i64,
+    after: Option<(String, i64)>,
+    limit: u64,
+) -> Select<EventLog> {
     let mut query = EventLog::find()
         .select_only()
         .columns([
@@ -98,22 +121,21 @@ pub async fn entries_by_producer<C: ConnectionTrait>(
                 .gt(Expr::tuple([Expr::value(npn), Expr::value(position)])),
         );
     }
-    let rows: Vec<(i64, Option<String>, i64, Vec<u8>)> = query
+    query
         .order_by_asc(Column::Npn)
         .order_by_asc(Column::Position)
         .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(position, npn, received_at, body)| BodyRow {
-            position,
-            npn,
-            received_at,
-            body,
+}
+
+impl BodyRow {
+    fn from_direct(row: &QueryResult) -> Result<Self, DbErr> {
+        Ok(Self {
+            position: row.try_get("", "position")?,
+            npn: row.try_get("", "npn")?,
+            received_at: row.try_get("", "received_at")?,
+            body: row.try_get("", "body")?,
         })
-        .collect())
+    }
 }
 
 /// Up to `limit` entries that name no producer, at positions in
@@ -196,21 +218,43 @@ impl Store {
         Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
     }
 
-    /// Reads every raw body of the log, a page at a time, and returns how
-    /// many rows and bytes it read: the read ceiling a rebuild is compared
-    /// with.
+    /// Up to `limit` entries that name a producer, as
+    /// [`entries_by_producer`] reads them, on a blocking thread's direct
+    /// connection when the database is a SQLite file (no hop per row).
+    pub async fn entries_by_producer(
+        &self,
+        until: i64,
+        after: Option<(String, i64)>,
+        limit: u64,
+    ) -> Result<Vec<BodyRow>, StoreError> {
+        let select = entries_by_producer_select(until, after.clone(), limit).into_query();
+        match self.direct_rows(select, BodyRow::from_direct).await {
+            Some(rows) => rows,
+            None => entries_by_producer(self.reader(), until, after, limit).await,
+        }
+    }
+
+    /// Reads every raw body of the log, a page at a time, the way a rebuild
+    /// reads (directly on a SQLite file), and returns how many rows and
+    /// bytes it read: the read ceiling a rebuild is compared with.
     pub async fn scan_bodies(&self, page: u64) -> Result<(u64, u64), StoreError> {
         let (mut rows, mut bytes, mut after) = (0u64, 0u64, 0i64);
         loop {
-            let batch: Vec<(i64, Vec<u8>)> = EventLog::find()
+            let query = EventLog::find()
                 .select_only()
                 .columns([Column::Position, Column::Body])
                 .filter(Column::Position.gt(after))
                 .order_by_asc(Column::Position)
-                .limit(page)
-                .into_tuple()
-                .all(self.reader())
-                .await?;
+                .limit(page);
+            let direct = self
+                .direct_rows(query.clone().into_query(), |row| {
+                    Ok((row.try_get("", "position")?, row.try_get("", "body")?))
+                })
+                .await;
+            let batch: Vec<(i64, Vec<u8>)> = match direct {
+                Some(batch) => batch?,
+                None => query.into_tuple().all(self.reader()).await?,
+            };
             let Some((last, _)) = batch.last() else {
                 return Ok((rows, bytes));
             };

@@ -8,7 +8,8 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
-use store_direct::DirectReader;
+use sea_orm::sea_query::SelectStatement;
+use store_direct::{DirectReadError, DirectReader};
 
 use crate::error::StoreError;
 
@@ -83,6 +84,28 @@ impl Store {
     /// file.
     pub(crate) fn direct_reader(&self) -> Option<&DirectReader> {
         self.direct.as_deref()
+    }
+
+    /// Runs a `SELECT` of many rows on a blocking thread's direct
+    /// connection and converts each row with `row`; `None` when the database
+    /// is not a SQLite file (the caller reads through the pool instead).
+    pub(crate) async fn direct_rows<T: Send + 'static>(
+        &self,
+        select: SelectStatement,
+        row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
+    ) -> Option<Result<Vec<T>, StoreError>> {
+        let direct = Arc::clone(self.direct.as_ref()?);
+        let read = tokio::task::spawn_blocking(move || {
+            let rows = direct.query_all(&select)?;
+            rows.iter()
+                .map(row)
+                .collect::<Result<Vec<T>, _>>()
+                .map_err(DirectReadError::from)
+        });
+        Some(match read.await {
+            Ok(rows) => rows.map_err(StoreError::from),
+            Err(_) => Err(StoreError::ReadInterrupted),
+        })
     }
 
     /// The writer's connection. Only the log writer and the projection's

@@ -269,23 +269,18 @@ impl Store {
             return current_producer(self.reader(), npn).await;
         };
         let rows = direct.query_all(&current_producer_select(npn))?;
-        rows.first().map(ProducerRow::from_direct).transpose()
+        let row = rows.first().map(ProducerRow::from_direct).transpose();
+        Ok(row.map_err(store_direct::DirectReadError::from)?)
     }
 }
 
 impl ProducerRow {
-    fn from_direct(row: &store_direct::QueryResult) -> Result<Self, StoreError> {
-        let column = |name: &str| -> Result<String, StoreError> {
-            row.try_get("", name)
-                .map_err(|error| store_direct::DirectReadError::from(error).into())
-        };
+    fn from_direct(row: &store_direct::QueryResult) -> Result<Self, store_direct::DbErr> {
         Ok(Self {
-            npn: column("npn")?,
-            status: column("status")?,
-            state: column("state")?,
-            last_position: row
-                .try_get("", "last_position")
-                .map_err(store_direct::DirectReadError::from)?,
+            npn: row.try_get("", "npn")?,
+            status: row.try_get("", "status")?,
+            state: row.try_get("", "state")?,
+            last_position: row.try_get("", "last_position")?,
         })
     }
 }
