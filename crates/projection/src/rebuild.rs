@@ -19,10 +19,11 @@ use event_store::projection_queries::{
     upsert_producers,
 };
 use event_store::{
-    BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, entries_without_producer,
-    immediate, list_entries_on,
+    BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, StoreError,
+    entries_without_producer, immediate, list_entries_on,
 };
 use sea_orm::{DatabaseConnection, TransactionTrait};
+use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
 use crate::fold::{FOLD_VERSION, fold, fold_global};
@@ -149,14 +150,13 @@ impl Projector {
             global,
         };
         let mut events_read = global_read;
-        let mut after: Option<(String, i64)> = None;
+        // The next page is read (on another thread) while this one folds.
+        let mut next_page = self.read_page_ahead(head, None);
         loop {
-            let page = self
-                .store
-                .entries_by_producer(head, after.take(), READ_PAGE)
-                .await?;
+            let page = next_page.await.map_err(|_| StoreError::ReadInterrupted)??;
             let Some(last) = page.last() else { break };
-            after = last.npn.clone().map(|npn| (npn, last.position));
+            next_page =
+                self.read_page_ahead(head, last.npn.clone().map(|npn| (npn, last.position)));
             events_read += page.len() as i64;
             for entry in &page {
                 let npn = entry.npn.as_deref().unwrap_or_default();
@@ -206,6 +206,16 @@ impl Projector {
 
         delete_generations_before(db, generation).await?;
         Ok(report(generation, figures, started))
+    }
+
+    /// Starts reading the page of entries after `after`, up to `head`.
+    fn read_page_ahead(
+        &self,
+        head: i64,
+        after: Option<(String, i64)>,
+    ) -> JoinHandle<Result<Vec<BodyRow>, StoreError>> {
+        let store = self.store.clone();
+        tokio::spawn(async move { store.entries_by_producer(head, after, READ_PAGE).await })
     }
 
     /// Folds the entries that name no producer (the global facts).
