@@ -355,7 +355,7 @@ async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() 
 }
 
 #[tokio::test]
-async fn the_direct_producer_lookup_agrees_with_the_pool_across_a_rebuild() {
+async fn direct_reads_agree_with_the_pool_across_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;
     deliver_random_stream(&server, 120, 0xD1EC7).await;
@@ -376,6 +376,20 @@ async fn the_direct_producer_lookup_agrees_with_the_pool_across_a_rebuild() {
         .map(|(npn, _, _)| npn)
         .collect();
     assert!(npns.len() >= 3, "the stream names a few producers");
+    let active: Vec<String> = current_states(&server)
+        .await
+        .into_iter()
+        .filter(|(_, status, _)| status == "ACTIVE")
+        .map(|(npn, _, _)| npn)
+        .collect();
+    assert!(!active.is_empty(), "the stream activates someone");
+    assert_eq!(
+        store
+            .current_npns_with_status("ACTIVE")
+            .await
+            .expect("direct list"),
+        active
+    );
     for npn in &npns {
         let (direct, pooled) = both(npn.clone()).await;
         assert!(direct.is_some(), "{npn} missing on the direct path");

@@ -7,7 +7,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
 use sea_orm::{
     ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
@@ -321,18 +321,29 @@ pub async fn count_current_producers<C: ConnectionTrait>(
     Ok(query.count(db).await?)
 }
 
-/// Every NPN of the current generation with `status`, sorted.
-pub async fn current_npns_with_status<C: ConnectionTrait>(
-    db: &C,
-    status: &str,
-) -> Result<Vec<String>, StoreError> {
-    Ok(ProducerStateTable::find()
+/// The `SELECT` behind [`Store::current_npns_with_status`], for the direct
+/// path and the pool alike.
+fn npns_with_status_select(status: &str) -> Select<ProducerStateTable> {
+    ProducerStateTable::find()
         .select_only()
         .column(producer_state::Column::Npn)
         .filter(in_current_generation())
         .filter(producer_state::Column::Status.eq(status))
         .order_by_asc(producer_state::Column::Npn)
-        .into_tuple()
-        .all(db)
-        .await?)
+}
+
+impl Store {
+    /// Every NPN of the current generation with `status`, sorted: the
+    /// `activeNpns` list. On a SQLite file the rows are read on a blocking
+    /// thread's direct connection (no hop per row); otherwise on the pool.
+    pub async fn current_npns_with_status(&self, status: &str) -> Result<Vec<String>, StoreError> {
+        let select = npns_with_status_select(status);
+        match self
+            .direct_rows(select.clone().into_query(), |row| row.try_get("", "npn"))
+            .await
+        {
+            Some(npns) => npns,
+            None => Ok(select.into_tuple().all(self.reader()).await?),
+        }
+    }
 }

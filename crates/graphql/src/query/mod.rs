@@ -3,9 +3,7 @@
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{Context, Object};
 use event_store::LogFilter;
-use event_store::projection_queries::{
-    count_current_producers, current_npns_with_status, current_producers_page,
-};
+use event_store::projection_queries::{count_current_producers, current_producers_page};
 use projection::{FOLD_VERSION, decode_state};
 
 use chrono::{DateTime, Utc};
@@ -117,7 +115,9 @@ impl QueryRoot {
             ));
         }
         let status = ProducerStatus::Active.as_str();
-        let npns = current_npns_with_status(api.store.reader(), status)
+        let npns = api
+            .store
+            .current_npns_with_status(status)
             .await
             .map_err(ApiError::from)?;
         Ok(StringList(npns))
