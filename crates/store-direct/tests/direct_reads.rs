@@ -36,29 +36,37 @@ fn reader_for(path: &std::path::Path) -> DirectReader {
     .expect("a SQLite file")
 }
 
-#[test]
-fn sees_each_commit_of_another_connection_at_once() {
+/// A fresh database in a temporary folder, its writer and a direct reader.
+fn fixture() -> (tempfile::TempDir, DatabaseConnection, DirectReader) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.db");
     let db = writer(&path);
     let reader = reader_for(&path);
+    (dir, db, reader)
+}
+
+fn set(db: &DatabaseConnection, key: &str, value: i64) {
+    db.execute_unprepared(&format!(
+        "INSERT OR REPLACE INTO t VALUES ('{key}', {value})"
+    ))
+    .expect("write");
+}
+
+#[test]
+fn sees_each_commit_of_another_connection_at_once() {
+    let (_dir, db, reader) = fixture();
     assert_eq!(read(&reader, "a"), None);
     for value in 1..=3 {
-        db.execute_unprepared(&format!("INSERT OR REPLACE INTO t VALUES ('a', {value})"))
-            .expect("write");
+        set(&db, "a", value);
         assert_eq!(read(&reader, "a"), Some(value));
     }
 }
 
 #[test]
 fn a_finished_read_leaves_no_transaction_open_so_checkpoints_complete() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t.db");
-    let db = writer(&path);
-    let reader = reader_for(&path);
+    let (_dir, db, reader) = fixture();
     for value in 0..50 {
-        db.execute_unprepared(&format!("INSERT OR REPLACE INTO t VALUES ('a', {value})"))
-            .expect("write");
+        set(&db, "a", value);
         assert_eq!(read(&reader, "a"), Some(value));
     }
     let checkpoint = db
@@ -75,12 +83,8 @@ fn a_finished_read_leaves_no_transaction_open_so_checkpoints_complete() {
 
 #[test]
 fn each_thread_reads_on_its_own_connection() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("t.db");
-    let db = writer(&path);
-    db.execute_unprepared("INSERT INTO t VALUES ('a', 7)")
-        .expect("write");
-    let reader = reader_for(&path);
+    let (_dir, db, reader) = fixture();
+    set(&db, "a", 7);
     std::thread::scope(|scope| {
         let readers: Vec<_> = (0..4)
             .map(|_| scope.spawn(|| (0..200).all(|_| read(&reader, "a") == Some(7))))
@@ -101,14 +105,13 @@ fn more_databases_than_a_thread_keeps_open_still_read_correctly() {
         .map(|i| {
             let path = dir.path().join(format!("t{i}.db"));
             let db = writer(&path);
-            db.execute_unprepared(&format!("INSERT INTO t VALUES ('a', {i})"))
-                .expect("write");
+            set(&db, "a", i);
             (db, reader_for(&path))
         })
         .collect();
     for round in 0..3 {
-        for (i, (_, reader)) in databases.iter().enumerate() {
-            assert_eq!(read(reader, "a"), Some(i as i64), "round {round}");
+        for (i, (_, reader)) in (0..).zip(&databases) {
+            assert_eq!(read(reader, "a"), Some(i), "round {round}");
         }
     }
 }
