@@ -10,6 +10,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use sea_orm::sea_query::SelectStatement;
 use store_direct::{DirectReadError, DirectReader};
+use tokio::sync::Semaphore;
 
 use crate::error::StoreError;
 
@@ -50,7 +51,16 @@ impl StoreOptions {
 pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
-    direct: Option<Arc<DirectReader>>,
+    direct: Option<DirectReads>,
+}
+
+/// The direct path and a bound on its blocking reads: each blocking thread
+/// that reads keeps a connection (and its page cache), so only as many
+/// run at once as the pool has connections.
+#[derive(Clone, Debug)]
+struct DirectReads {
+    reader: Arc<DirectReader>,
+    blocking: Arc<Semaphore>,
 }
 
 impl Store {
@@ -59,7 +69,11 @@ impl Store {
         let write = connect(options, 1).await?;
         Migrator::up(&write, None).await?;
         let read = connect(options, options.read_connections.max(1)).await?;
-        let direct = DirectReader::for_url(&options.url, options.busy_timeout).map(Arc::new);
+        let direct =
+            DirectReader::for_url(&options.url, options.busy_timeout).map(|reader| DirectReads {
+                reader: Arc::new(reader),
+                blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
+            });
         Ok(Self {
             read,
             write,
@@ -83,7 +97,7 @@ impl Store {
     /// Point lookups on the calling thread, when the database is a SQLite
     /// file.
     pub(crate) fn direct_reader(&self) -> Option<&DirectReader> {
-        self.direct.as_deref()
+        self.direct.as_ref().map(|direct| direct.reader.as_ref())
     }
 
     /// Runs a `SELECT` of many rows on a blocking thread's direct
@@ -94,9 +108,15 @@ impl Store {
         select: SelectStatement,
         row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
     ) -> Option<Result<Vec<T>, StoreError>> {
-        let direct = Arc::clone(self.direct.as_ref()?);
+        let DirectReads { reader, blocking } = self.direct.clone()?;
+        let Ok(permit) = blocking.acquire_owned().await else {
+            return Some(Err(StoreError::ReadInterrupted));
+        };
+        // The permit moves with the read, so a caller that stops waiting
+        // does not let another read start before this one ends.
         let read = tokio::task::spawn_blocking(move || {
-            let rows = direct.query_all(&select)?;
+            let _permit = permit;
+            let rows = reader.query_all(&select)?;
             rows.iter()
                 .map(row)
                 .collect::<Result<Vec<T>, _>>()
