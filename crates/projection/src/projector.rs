@@ -6,15 +6,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use event_store::projection_queries::{
-    current_meta, delete_generations_before, load_producers, set_applied, upsert_producers,
+use event_store::projection_queries::{current_meta, delete_generations_before};
+use event_store::writer_queries::{
+    current_meta_in, load_producers_in, set_applied_in, upsert_producers_in,
 };
 use event_store::{
-    AppendHook, Appended, DatabaseTransaction, DbErr, ProducerRow, ProjectionMeta, Store,
-    StoreError,
+    AppendHook, Appended, DbErr, DirectTxn, ProducerRow, ProjectionMeta, Store, StoreError,
 };
-use futures::future::BoxFuture;
-use sea_orm::ConnectionTrait;
 use tokio::sync::Mutex;
 
 use crate::event::FoldEvent;
@@ -39,6 +37,12 @@ pub enum ProjectorError {
     /// A stored state document could not be read.
     #[error("a stored projection document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+}
+
+impl From<event_store::DirectError> for ProjectorError {
+    fn from(error: event_store::DirectError) -> Self {
+        Self::Store(StoreError::Direct(error))
+    }
 }
 
 impl From<DbErr> for ProjectorError {
@@ -68,21 +72,14 @@ impl LiveFold {
 }
 
 impl AppendHook for LiveFold {
-    fn after_append<'a>(
-        &'a self,
-        txn: &'a DatabaseTransaction,
-        entries: &'a [Appended],
-    ) -> BoxFuture<'a, Result<(), DbErr>> {
-        Box::pin(async move {
-            let changes = apply_batch(txn, entries, self.feed.wants_changes())
-                .await
-                .map_err(|error| match error {
-                    ProjectorError::Store(StoreError::Database(db)) => db,
-                    other => DbErr::Custom(other.to_string()),
-                })?;
-            self.pending.replace(changes);
-            Ok(())
-        })
+    fn after_append(&self, txn: &DirectTxn, entries: &[Appended]) -> Result<(), StoreError> {
+        let changes =
+            apply_batch(txn, entries, self.feed.wants_changes()).map_err(|error| match error {
+                ProjectorError::Store(store) => store,
+                other => StoreError::Corrupt(other.to_string()),
+            })?;
+        self.pending.replace(changes);
+        Ok(())
     }
 
     fn after_commit(&self, entries: &[Appended]) {
@@ -92,14 +89,14 @@ impl AppendHook for LiveFold {
 
 /// Folds a batch into the current generation; returns the changed states
 /// when someone is listening for them.
-async fn apply_batch(
-    txn: &DatabaseTransaction,
+fn apply_batch(
+    txn: &DirectTxn,
     entries: &[Appended],
     want_changes: bool,
 ) -> Result<Vec<ProducerChange>, ProjectorError> {
     // Without a current generation there is nothing to keep up to date: the
     // next start rebuilds from the log.
-    let Some(meta) = current_meta(txn).await? else {
+    let Some(meta) = current_meta_in(txn)? else {
         return Ok(Vec::new());
     };
     let events: Vec<(i64, FoldEvent)> = entries
@@ -111,7 +108,7 @@ async fn apply_batch(
         .map(|a| a.entry.position)
         .max()
         .unwrap_or(meta.applied_position);
-    let states = fold_into_generation(txn, &meta, head, &events).await?;
+    let states = fold_into_generation(txn, &meta, head, &events)?;
     if !want_changes {
         return Ok(Vec::new());
     }
@@ -124,14 +121,14 @@ async fn apply_batch(
 /// Folds positioned events into a generation as stored: loads the
 /// producers they name, folds, writes them back, folds the global facts,
 /// and records `applied_position`. Returns the producers' new states.
-pub(crate) async fn fold_into_generation<C: ConnectionTrait>(
-    db: &C,
+pub(crate) fn fold_into_generation(
+    txn: &DirectTxn,
     meta: &ProjectionMeta,
     applied_position: i64,
     events: &[(i64, FoldEvent)],
 ) -> Result<StatesByNpn, ProjectorError> {
     let npns: Vec<String> = events.iter().filter_map(|(_, e)| e.npn.clone()).collect();
-    let mut states = decode_rows(load_producers(db, meta.generation, npns).await?)?;
+    let mut states = decode_rows(load_producers_in(txn, meta.generation, npns)?)?;
     let mut global: GlobalState = serde_json::from_str(&meta.global_state)?;
     for (position, event) in events {
         global = fold_global(global, event);
@@ -141,9 +138,9 @@ pub(crate) async fn fold_into_generation<C: ConnectionTrait>(
             *last_position = (*last_position).max(*position);
         }
     }
-    upsert_producers(db, meta.generation, encode_rows(&states)?).await?;
+    upsert_producers_in(txn, meta.generation, encode_rows(&states)?)?;
     let global = serde_json::to_string(&global)?;
-    set_applied(db, meta.generation, applied_position, global).await?;
+    set_applied_in(txn, meta.generation, applied_position, global)?;
     Ok(states)
 }
 

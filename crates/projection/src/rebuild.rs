@@ -15,14 +15,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use event_store::projection_queries::{
-    current_meta, delete_generations_before, insert_meta, latest_generation, swap_generation,
-    upsert_producers,
+    delete_generations_before, insert_meta, latest_generation, upsert_producers,
 };
+use event_store::writer_queries::{current_meta_in, entries_after_in, swap_generation_in};
 use event_store::{
-    BodyRow, LogFilter, ProducerRow, ProjectionMeta, RebuildFigures, StoreError,
-    entries_without_producer, immediate, list_entries_on,
+    BodyRow, DirectTxn, ProducerRow, ProjectionMeta, RebuildFigures, StoreError,
+    entries_without_producer,
 };
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
@@ -125,6 +125,55 @@ impl ShadowWriter<'_> {
     }
 }
 
+/// What a rebuild's final step needs: it runs in one immediate
+/// transaction on a blocking thread.
+struct CatchUp {
+    generation: i64,
+    /// The log head the shadow generation was built up to.
+    head: i64,
+    /// The shadow generation's global facts, serialised.
+    global_state: String,
+    events_read: i64,
+    producers_written: i64,
+    started: Instant,
+}
+
+/// How a rebuild's final step ended.
+enum Swapped {
+    /// The shadow generation is current now.
+    Done(RebuildFigures),
+    /// A newer generation (a later rebuild) is current; nothing was swapped.
+    Superseded(i64),
+}
+
+impl CatchUp {
+    /// Folds what was appended since the head into the shadow rows and
+    /// swaps generations, unless a later rebuild has swapped in a newer
+    /// generation already (a rebuild never goes back).
+    fn fold_and_swap(self, txn: &DirectTxn) -> Result<Swapped, ProjectorError> {
+        if let Some(newer) = current_meta_in(txn)?.filter(|c| c.generation > self.generation) {
+            return Ok(Swapped::Superseded(newer.generation));
+        }
+        let late = entries_after_in(txn, self.head)?;
+        let late_head = late.last().map_or(self.head, |entry| entry.position);
+        let late_events: Vec<(i64, FoldEvent)> = late
+            .iter()
+            .filter_map(|entry| Some((entry.position, FoldEvent::from_entry(entry)?)))
+            .collect();
+        let mut meta = shadow_meta(self.generation);
+        meta.global_state = self.global_state;
+        let caught_up = fold_into_generation(txn, &meta, late_head, &late_events)?;
+        let figures = RebuildFigures {
+            events_folded: self.events_read + late.len() as i64,
+            producers_written: self.producers_written + caught_up.len() as i64,
+            duration_ms: i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            finished_at: now_micros(),
+        };
+        swap_generation_in(txn, self.generation, figures)?;
+        Ok(Swapped::Done(figures))
+    }
+}
+
 impl Projector {
     /// Replays the whole log through the current fold into a fresh shadow
     /// generation and swaps it in. Queries and ingest keep working; only
@@ -153,7 +202,7 @@ impl Projector {
         // The next page is read (on another thread) while this one folds.
         let mut next_page = self.read_page_ahead(head, None);
         loop {
-            let page = next_page.await.map_err(|_| StoreError::ReadInterrupted)??;
+            let page = next_page.await.map_err(|_| StoreError::Interrupted)??;
             let Some(last) = page.last() else { break };
             next_page =
                 self.read_page_ahead(head, last.npn.clone().map(|npn| (npn, last.position)));
@@ -171,41 +220,30 @@ impl Projector {
         // append between the last read and the swap.
         let gate = self.gate.lock().await;
         let swapping = RaisedFlag::raise(&self.swapping);
-        let txn = db.begin_with_options(immediate()).await?;
-        let late = list_entries_on(&txn, &LogFilter::default(), head, u64::MAX >> 1).await?;
-        events_read += late.len() as i64;
-        let late_head = late.last().map_or(head, |entry| entry.position);
-        let late_events: Vec<(i64, FoldEvent)> = late
-            .iter()
-            .filter_map(|entry| Some((entry.position, FoldEvent::from_entry(entry)?)))
-            .collect();
-        let mut meta = shadow_meta(generation);
-        meta.global_state = serde_json::to_string(&writer.global)?;
-        let caught_up = fold_into_generation(&txn, &meta, late_head, &late_events).await?;
-        let figures = RebuildFigures {
-            events_folded: events_read,
-            producers_written: writer.written + caught_up.len() as i64,
-            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-            finished_at: now_micros(),
+        let catch_up = CatchUp {
+            generation,
+            head,
+            global_state: serde_json::to_string(&writer.global)?,
+            events_read,
+            producers_written: writer.written,
+            started,
         };
-        // A rebuild that started later (in this process or another) may
-        // have swapped in a newer generation already: never go back.
-        if let Some(newer) = current_meta(&txn)
-            .await?
-            .filter(|c| c.generation > generation)
-        {
-            txn.rollback().await?;
-            drop(gate);
-            delete_generations_before(db, newer.generation).await?;
-            return Err(ProjectorError::Superseded);
-        }
-        swap_generation(&txn, generation, figures).await?;
-        txn.commit().await?;
+        let swapped = self
+            .store
+            .write_direct(move |txn| catch_up.fold_and_swap(txn))
+            .await;
         drop(gate);
         drop(swapping);
-
-        delete_generations_before(db, generation).await?;
-        Ok(report(generation, figures, started))
+        match swapped? {
+            Swapped::Done(figures) => {
+                delete_generations_before(db, generation).await?;
+                Ok(report(generation, figures, started))
+            }
+            Swapped::Superseded(newer) => {
+                delete_generations_before(db, newer).await?;
+                Err(ProjectorError::Superseded)
+            }
+        }
     }
 
     /// Starts reading the page of entries after `after`, up to `head`.

@@ -10,7 +10,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::time::Instant;
 
-use event_store::{AppendOutcome, NewEntry, NoHook, Store, StoreOptions};
+use event_store::{AppendOutcome, NewEntry, Store, StoreOptions};
 use projection::{Projector, RebuildReport};
 use serde::Deserialize;
 
@@ -130,7 +130,7 @@ async fn append(store: &Store, batch: Vec<NewEntry>) -> Result<(u64, u64), Impor
         return Ok((0, 0));
     }
     let outcomes = store
-        .append_batch(batch, &NoHook)
+        .append_batch(batch)
         .await
         .map_err(ServeError::from)?;
     let appended = outcomes

@@ -46,7 +46,7 @@ pub async fn serve(
     let store = Store::open(&options).await?;
     let feed = ChangeFeed::default();
     let live_fold = Arc::new(LiveFold::new(feed.clone()));
-    let writer = LogWriter::start(&store, live_fold, WriterOptions::default());
+    let writer = LogWriter::start(&store, live_fold, WriterOptions::default())?;
     let projector = Projector::new(store.clone(), writer.gate());
     projector.prepare().await?;
     let schema = build_schema(ApiContext {

@@ -9,12 +9,18 @@ pub enum StoreError {
     /// The database refused or failed (locked, read-only, full, IO).
     #[error("the database could not complete the operation: {0}")]
     Database(#[from] DbErr),
-    /// A read on the calling thread's own connection failed.
+    /// A read or write on the calling thread's own connection failed.
     #[error(transparent)]
-    DirectRead(#[from] store_direct::DirectReadError),
-    /// A read on a blocking thread panicked or was cancelled.
-    #[error("a read was interrupted")]
-    ReadInterrupted,
+    Direct(#[from] store_direct::DirectError),
+    /// A database task on a blocking thread panicked or was cancelled.
+    #[error("a database task on a blocking thread did not finish")]
+    Interrupted,
+    /// The log writer needs a SQLite database file of its own to write to.
+    #[error("the log writer needs a SQLite database file (sqlite://PATH)")]
+    NotAFile,
+    /// The writer's thread could not be started.
+    #[error("the log writer's thread could not be started: {0}")]
+    WriterThread(String),
     /// The writer task has stopped (the service is shutting down).
     #[error("the log writer has stopped")]
     WriterClosed,

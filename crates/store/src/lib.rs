@@ -15,6 +15,7 @@ pub mod projection_queries;
 mod rejection_queries;
 mod single_row;
 mod writer;
+pub mod writer_queries;
 
 pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
@@ -26,7 +27,7 @@ pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
 pub use rejection_queries::RejectionCount;
 pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
-pub use store_direct::sqlite_file_path;
+pub use store_direct::{DirectError, DirectTxn, sqlite_file_path};
 
 /// Options for a write transaction that takes SQLite's write lock at once
 /// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.

@@ -9,7 +9,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 use sea_orm::sea_query::SelectStatement;
-use store_direct::{DirectReadError, DirectReader};
+use store_direct::{DirectError, DirectReader, DirectWriter, WriterPragmas};
 use tokio::sync::Semaphore;
 
 use crate::error::StoreError;
@@ -52,6 +52,7 @@ pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
     direct: Option<DirectReads>,
+    direct_writer: Option<Arc<DirectWriter>>,
 }
 
 /// The direct path and a bound on its blocking reads: each blocking thread
@@ -74,10 +75,20 @@ impl Store {
                 reader: Arc::new(reader),
                 blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
             });
+        let direct_writer = DirectWriter::for_url(
+            &options.url,
+            WriterPragmas {
+                busy_timeout: options.busy_timeout,
+                wal_autocheckpoint: WAL_AUTOCHECKPOINT_PAGES,
+                max_page_count: options.max_page_count,
+            },
+        )
+        .map(Arc::new);
         Ok(Self {
             read,
             write,
             direct,
+            direct_writer,
         })
     }
 
@@ -100,6 +111,12 @@ impl Store {
         self.direct.as_ref().map(|direct| direct.reader.as_ref())
     }
 
+    /// The log writer's connection settings, when the database is a SQLite
+    /// file.
+    pub(crate) fn direct_writer(&self) -> Option<Arc<DirectWriter>> {
+        self.direct_writer.clone()
+    }
+
     /// Runs a `SELECT` of many rows on a blocking thread's direct
     /// connection and converts each row with `row`; `None` when the database
     /// is not a SQLite file (the caller reads through the pool instead).
@@ -110,7 +127,7 @@ impl Store {
     ) -> Option<Result<Vec<T>, StoreError>> {
         let DirectReads { reader, blocking } = self.direct.clone()?;
         let Ok(permit) = blocking.acquire_owned().await else {
-            return Some(Err(StoreError::ReadInterrupted));
+            return Some(Err(StoreError::Interrupted));
         };
         // The permit moves with the read, so a caller that stops waiting
         // does not let another read start before this one ends.
@@ -120,11 +137,11 @@ impl Store {
             rows.iter()
                 .map(row)
                 .collect::<Result<Vec<T>, _>>()
-                .map_err(DirectReadError::from)
+                .map_err(DirectError::from)
         });
         Some(match read.await {
             Ok(rows) => rows.map_err(StoreError::from),
-            Err(_) => Err(StoreError::ReadInterrupted),
+            Err(_) => Err(StoreError::Interrupted),
         })
     }
 

@@ -4,10 +4,10 @@
 //! Reads always go to the current generation through a sub-select, in one
 //! statement, so a swap can never show a reader half of each generation.
 
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement};
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, InsertMany, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
@@ -75,13 +75,12 @@ fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
 pub async fn current_meta<C: ConnectionTrait>(
     db: &C,
 ) -> Result<Option<ProjectionMeta>, StoreError> {
-    Ok(single_row(
-        ProjectionMetaTable::find()
-            .filter(projection_meta::Column::IsCurrent.eq(true))
-            .into_model(),
-        db,
-    )
-    .await?)
+    Ok(single_row(current_meta_select().into_model(), db).await?)
+}
+
+/// The `SELECT` of the current generation's meta row.
+pub(crate) fn current_meta_select() -> Select<ProjectionMetaTable> {
+    ProjectionMetaTable::find().filter(projection_meta::Column::IsCurrent.eq(true))
 }
 
 /// The highest generation number ever created (0 when none).
@@ -104,13 +103,13 @@ pub async fn insert_meta<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Records how far a generation has folded the log, and its global facts.
-pub async fn set_applied<C: ConnectionTrait>(
-    db: &C,
+/// The `UPDATE` recording how far a generation has folded the log, and its
+/// global facts.
+pub(crate) fn set_applied_update(
     generation: i64,
     applied_position: i64,
     global_state: String,
-) -> Result<(), StoreError> {
+) -> UpdateStatement {
     ProjectionMetaTable::update_many()
         .col_expr(
             projection_meta::Column::AppliedPosition,
@@ -121,24 +120,18 @@ pub async fn set_applied<C: ConnectionTrait>(
             Expr::value(global_state),
         )
         .filter(projection_meta::Column::Generation.eq(generation))
-        .exec(db)
-        .await?;
-    Ok(())
+        .into_query()
 }
 
-/// Makes `new` the current generation in place of every other, with the
-/// rebuild's figures. Run inside the swap transaction.
-pub async fn swap_generation<C: ConnectionTrait>(
-    db: &C,
-    new: i64,
-    figures: RebuildFigures,
-) -> Result<(), StoreError> {
-    ProjectionMetaTable::update_many()
+/// The two `UPDATE`s that make `new` the current generation in place of
+/// every other, with the rebuild's figures (run inside the swap
+/// transaction).
+pub(crate) fn swap_generation_updates(new: i64, figures: RebuildFigures) -> [UpdateStatement; 2] {
+    let others = ProjectionMetaTable::update_many()
         .col_expr(projection_meta::Column::IsCurrent, Expr::value(false))
         .filter(projection_meta::Column::Generation.ne(new))
-        .exec(db)
-        .await?;
-    ProjectionMetaTable::update_many()
+        .into_query();
+    let this = ProjectionMetaTable::update_many()
         .col_expr(projection_meta::Column::IsCurrent, Expr::value(true))
         .col_expr(
             projection_meta::Column::FinishedAt,
@@ -157,9 +150,8 @@ pub async fn swap_generation<C: ConnectionTrait>(
             Expr::value(figures.duration_ms),
         )
         .filter(projection_meta::Column::Generation.eq(new))
-        .exec(db)
-        .await?;
-    Ok(())
+        .into_query();
+    [others, this]
 }
 
 /// Deletes every generation older than `generation`: those a swap to it
@@ -186,12 +178,15 @@ pub async fn load_producers<C: ConnectionTrait>(
     generation: i64,
     npns: Vec<String>,
 ) -> Result<Vec<ProducerRow>, StoreError> {
-    let rows = ProducerStateTable::find()
+    let rows = producers_select(generation, npns).all(db).await?;
+    Ok(rows.into_iter().map(ProducerRow::from).collect())
+}
+
+/// The `SELECT` of these NPNs' rows in a generation.
+pub(crate) fn producers_select(generation: i64, npns: Vec<String>) -> Select<ProducerStateTable> {
+    ProducerStateTable::find()
         .filter(producer_state::Column::Generation.eq(generation))
         .filter(producer_state::Column::Npn.is_in(npns))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(ProducerRow::from).collect())
 }
 
 /// Inserts or replaces rows in a generation.
@@ -203,6 +198,18 @@ pub async fn upsert_producers<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(());
     }
+    upsert_producers_insert(generation, rows)
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The `INSERT … ON CONFLICT DO UPDATE` of rows into a generation; `rows`
+/// must not be empty.
+pub(crate) fn upsert_producers_insert(
+    generation: i64,
+    rows: Vec<ProducerRow>,
+) -> InsertMany<producer_state::ActiveModel> {
     let models = rows.into_iter().map(|row| producer_state::ActiveModel {
         generation: ActiveValue::Set(generation),
         npn: ActiveValue::Set(row.npn),
@@ -210,22 +217,18 @@ pub async fn upsert_producers<C: ConnectionTrait>(
         state: ActiveValue::Set(row.state),
         last_position: ActiveValue::Set(row.last_position),
     });
-    ProducerStateTable::insert_many(models)
-        .on_conflict(
-            OnConflict::columns([
-                producer_state::Column::Generation,
-                producer_state::Column::Npn,
-            ])
-            .update_columns([
-                producer_state::Column::Status,
-                producer_state::Column::State,
-                producer_state::Column::LastPosition,
-            ])
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    ProducerStateTable::insert_many(models).on_conflict(
+        OnConflict::columns([
+            producer_state::Column::Generation,
+            producer_state::Column::Npn,
+        ])
+        .update_columns([
+            producer_state::Column::Status,
+            producer_state::Column::State,
+            producer_state::Column::LastPosition,
+        ])
+        .to_owned(),
+    )
 }
 
 /// `SELECT` of one producer of the current generation, shared by the pool
@@ -270,12 +273,14 @@ impl Store {
         };
         let rows = direct.query_all(&current_producer_select(npn))?;
         let row = rows.first().map(ProducerRow::from_direct).transpose();
-        Ok(row.map_err(store_direct::DirectReadError::from)?)
+        Ok(row.map_err(store_direct::DirectError::from)?)
     }
 }
 
 impl ProducerRow {
-    fn from_direct(row: &store_direct::QueryResult) -> Result<Self, store_direct::DbErr> {
+    pub(crate) fn from_direct(
+        row: &store_direct::QueryResult,
+    ) -> Result<Self, store_direct::DbErr> {
         Ok(Self {
             npn: row.try_get("", "npn")?,
             status: row.try_get("", "status")?,

@@ -1,27 +1,25 @@
 //! The single log writer: group commit of concurrent deliveries.
 //!
 //! Handlers send a [`NewEntry`] and wait for its [`AppendOutcome`]. The
-//! writer drains whatever is queued, appends it in one `BEGIN IMMEDIATE`
-//! transaction (duplicates by webhook id or event id append nothing), lets
-//! the [`AppendHook`] fold the new entries in the same transaction, commits,
-//! and only then answers each waiter. One fsync serves the whole batch.
+//! writer, a thread of its own with its own SQLite connection (see
+//! [`store_direct`]), drains whatever is queued, appends it in one
+//! `BEGIN IMMEDIATE` transaction (duplicates by webhook id or event id
+//! append nothing), lets the [`AppendHook`] fold the new entries in the same
+//! transaction, commits, and only then answers each waiter. One fsync
+//! serves the whole batch.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
-};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use store_direct::{DirectError, DirectTxn, DirectWriter, QueryResult};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use agentsync_events::EventKind;
 
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
-use crate::single_row::max_of;
 use crate::{LogEntry, Store};
 
 /// A verified delivery, ready to append. `position` is assigned at commit.
@@ -128,14 +126,11 @@ impl AppendOutcome {
 
 /// Work done inside the append transaction, after the entries are inserted
 /// and before the commit: the projection folds them here, so that a query
-/// never sees the log ahead of the state (read-after-ack).
+/// never sees the log ahead of the state (read-after-ack). It runs on the
+/// writer's thread.
 pub trait AppendHook: Send + Sync + 'static {
     /// Folds newly appended entries (never duplicates) within `txn`.
-    fn after_append<'a>(
-        &'a self,
-        txn: &'a DatabaseTransaction,
-        entries: &'a [Appended],
-    ) -> BoxFuture<'a, Result<(), DbErr>>;
+    fn after_append(&self, txn: &DirectTxn, entries: &[Appended]) -> Result<(), StoreError>;
 
     /// Runs after the batch is durably committed (never after a failed
     /// one): the place to tell subscribers, who must never see a change
@@ -148,12 +143,8 @@ pub trait AppendHook: Send + Sync + 'static {
 pub struct NoHook;
 
 impl AppendHook for NoHook {
-    fn after_append<'a>(
-        &'a self,
-        _txn: &'a DatabaseTransaction,
-        _entries: &'a [Appended],
-    ) -> BoxFuture<'a, Result<(), DbErr>> {
-        Box::pin(async { Ok(()) })
+    fn after_append(&self, _txn: &DirectTxn, _entries: &[Appended]) -> Result<(), StoreError> {
+        Ok(())
     }
 }
 
@@ -192,18 +183,28 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Starts the writer task on the store's write connection.
-    pub fn start(store: &Store, hook: Arc<dyn AppendHook>, options: WriterOptions) -> Self {
+    /// Starts the writer's thread. Fails when the store is not a SQLite
+    /// file (the writer needs a connection of its own to it) or the thread
+    /// cannot be started.
+    pub fn start(
+        store: &Store,
+        hook: Arc<dyn AppendHook>,
+        options: WriterOptions,
+    ) -> Result<Self, StoreError> {
+        let writer = store.direct_writer().ok_or(StoreError::NotAFile)?;
         let (requests, receiver) = mpsc::channel(options.queue_depth.max(1));
         let gate = Arc::new(Mutex::new(()));
         let task = WriterTask {
-            db: store.writer_connection().clone(),
+            writer,
             hook,
             gate: gate.clone(),
             max_batch: options.max_batch.max(1),
         };
-        tokio::spawn(task.run(receiver));
-        Self { requests, gate }
+        std::thread::Builder::new()
+            .name("log-writer".to_owned())
+            .spawn(move || task.run(receiver))
+            .map_err(|error| StoreError::WriterThread(error.to_string()))?;
+        Ok(Self { requests, gate })
     }
 
     /// Appends one delivery and waits until it is durably committed (or
@@ -227,16 +228,24 @@ impl LogWriter {
 }
 
 struct WriterTask {
-    db: DatabaseConnection,
+    writer: Arc<DirectWriter>,
     hook: Arc<dyn AppendHook>,
     gate: Arc<Mutex<()>>,
     max_batch: usize,
 }
 
 impl WriterTask {
-    async fn run(self, mut receiver: mpsc::Receiver<Request>) {
+    /// Commits batches until every [`LogWriter`] handle is gone.
+    fn run(self, mut receiver: mpsc::Receiver<Request>) {
         let mut batch = Vec::with_capacity(self.max_batch);
-        while receiver.recv_many(&mut batch, self.max_batch).await > 0 {
+        while let Some(first) = receiver.blocking_recv() {
+            batch.push(first);
+            while batch.len() < self.max_batch {
+                match receiver.try_recv() {
+                    Ok(request) => batch.push(request),
+                    Err(_) => break,
+                }
+            }
             // A waiter that gave up (its deadline passed) was answered 503;
             // committing its delivery anyway would be harmless, but skipping
             // it keeps "503" meaning "not stored" whenever possible.
@@ -248,15 +257,15 @@ impl WriterTask {
             let (entries, replies): (Vec<NewEntry>, Vec<Reply>) =
                 batch.drain(..).map(|r| (r.entry, r.reply)).unzip();
             let result = {
-                let _gate = self.gate.lock().await;
-                commit_batch(&self.db, self.hook.as_ref(), entries).await
+                let _gate = self.gate.blocking_lock();
+                commit_batch(&self.writer, self.hook.as_ref(), entries)
             };
             answer(replies, result);
         }
     }
 }
 
-fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, DbErr>) {
+fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, StoreError>) {
     match result {
         Ok(outcomes) => {
             for (reply, outcome) in replies.into_iter().zip(outcomes) {
@@ -265,7 +274,7 @@ fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, DbErr>) {
         }
         Err(error) => {
             tracing::warn!(error = %error, deliveries = replies.len(), "append batch was not committed");
-            let shared = Arc::new(StoreError::Database(error));
+            let shared = Arc::new(error);
             for reply in replies {
                 let _ = reply.send(Err(shared.clone()));
             }
@@ -274,17 +283,37 @@ fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, DbErr>) {
 }
 
 impl Store {
-    /// Appends a batch directly, in one transaction, with the same
-    /// duplicate rules as the writer, for bulk loads (`import`) that do not
-    /// need per-delivery answers. Use it only where no [`LogWriter`] of this
+    /// Appends a batch directly, in one transaction on a blocking thread,
+    /// with the same duplicate rules as the writer and no projection, for
+    /// bulk loads (`import`, which rebuilds afterwards) that do not need
+    /// per-delivery answers. Use it only where no [`LogWriter`] of this
     /// process is running: SQLite serialises the two, but the writer's
     /// gate does not see it.
     pub async fn append_batch(
         &self,
         entries: Vec<NewEntry>,
-        hook: &dyn AppendHook,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
-        Ok(commit_batch(self.writer_connection(), hook, entries).await?)
+        let writer = self.direct_writer().ok_or(StoreError::NotAFile)?;
+        tokio::task::spawn_blocking(move || commit_batch(&writer, &NoHook, entries))
+            .await
+            .map_err(|_| StoreError::Interrupted)?
+    }
+
+    /// Runs `work` in one immediate transaction of the direct writer, on a
+    /// blocking thread: for writes outside the log writer's thread that must
+    /// see and change the database as one step (a rebuild's final swap).
+    pub async fn write_direct<T, E>(
+        &self,
+        work: impl FnOnce(&DirectTxn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<DirectError> + Send + 'static,
+    {
+        let writer = self.direct_writer().ok_or(StoreError::NotAFile)?;
+        tokio::task::spawn_blocking(move || writer.transaction(work))
+            .await
+            .map_err(|_| StoreError::Interrupted)?
     }
 }
 
@@ -292,39 +321,38 @@ impl Store {
 const INSERT_CHUNK: usize = 1_000;
 
 /// Appends a batch in one immediate transaction; see the module docs.
-async fn commit_batch(
-    db: &DatabaseConnection,
+fn commit_batch(
+    writer: &DirectWriter,
     hook: &dyn AppendHook,
     entries: Vec<NewEntry>,
-) -> Result<Vec<AppendOutcome>, DbErr> {
-    let txn = db.begin_with_options(crate::immediate()).await?;
-    let mut known = KnownKeys::load(&txn, &entries).await?;
-    let mut head = head_position_in(&txn).await?;
-    let mut outcomes = Vec::with_capacity(entries.len());
-    let mut appended = Vec::new();
-    for entry in entries {
-        if let Some(position) = known.position_of(&entry) {
-            outcomes.push(AppendOutcome::Duplicate(position));
-            continue;
+) -> Result<Vec<AppendOutcome>, StoreError> {
+    let (outcomes, appended) = writer.transaction(|txn| {
+        let mut known = KnownKeys::load(txn, &entries)?;
+        let mut head = head_position_in(txn)?;
+        let mut outcomes = Vec::with_capacity(entries.len());
+        let mut appended = Vec::new();
+        for entry in entries {
+            if let Some(position) = known.position_of(&entry) {
+                outcomes.push(AppendOutcome::Duplicate(position));
+                continue;
+            }
+            head += 1;
+            known.remember(&entry, head);
+            outcomes.push(AppendOutcome::Appended(head));
+            appended.push(entry.at(head));
         }
-        head += 1;
-        known.remember(&entry, head);
-        outcomes.push(AppendOutcome::Appended(head));
-        appended.push(entry.at(head));
-    }
-    if !appended.is_empty() {
         // SQLite binds at most 32,766 parameters per statement.
         for chunk in appended.chunks(INSERT_CHUNK) {
             let models = chunk
                 .iter()
                 .map(|appended| event_log::ActiveModel::from(appended.entry.clone()));
-            EventLog::insert_many(models)
-                .exec_without_returning(&txn)
-                .await?;
+            txn.insert(&EventLog::insert_many(models).into_query())?;
         }
-        hook.after_append(&txn, &appended).await?;
-    }
-    txn.commit().await?;
+        if !appended.is_empty() {
+            hook.after_append(txn, &appended)?;
+        }
+        Ok::<_, StoreError>((outcomes, appended))
+    })?;
     if !appended.is_empty() {
         hook.after_commit(&appended);
     }
@@ -339,10 +367,10 @@ struct KnownKeys {
 }
 
 impl KnownKeys {
-    async fn load(txn: &DatabaseTransaction, entries: &[NewEntry]) -> Result<Self, DbErr> {
+    fn load(txn: &DirectTxn, entries: &[NewEntry]) -> Result<Self, DirectError> {
         let webhook_ids = entries.iter().map(|e| e.webhook_id.clone());
         let event_ids = entries.iter().filter_map(|e| e.event_id.clone());
-        let rows: Vec<(i64, String, Option<String>)> = EventLog::find()
+        let select = EventLog::find()
             .select_only()
             .columns([
                 event_log::Column::Position,
@@ -354,9 +382,12 @@ impl KnownKeys {
                     .is_in(webhook_ids)
                     .or(event_log::Column::EventId.is_in(event_ids)),
             )
-            .into_tuple()
-            .all(txn)
-            .await?;
+            .into_query();
+        let rows = txn
+            .query_all(&select)?
+            .iter()
+            .map(known_key)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut known = Self {
             webhook_ids: HashMap::new(),
             event_ids: HashMap::new(),
@@ -389,8 +420,24 @@ impl KnownKeys {
     }
 }
 
-async fn head_position_in(txn: &DatabaseTransaction) -> Result<i64, DbErr> {
-    Ok(max_of::<EventLog, _>(event_log::Column::Position, txn)
-        .await?
-        .unwrap_or(0))
+/// One row of [`KnownKeys::load`].
+fn known_key(row: &QueryResult) -> Result<(i64, String, Option<String>), DirectError> {
+    Ok((
+        row.try_get("", "position")?,
+        row.try_get("", "webhook_id")?,
+        row.try_get("", "event_id")?,
+    ))
+}
+
+/// The highest position in the log, as this transaction sees it.
+fn head_position_in(txn: &DirectTxn) -> Result<i64, DirectError> {
+    let select = EventLog::find()
+        .select_only()
+        .expr_as(Expr::col(event_log::Column::Position).max(), "head")
+        .into_query();
+    let head: Option<i64> = match txn.query_all(&select)?.first() {
+        Some(row) => row.try_get("", "head")?,
+        None => None,
+    };
+    Ok(head.unwrap_or(0))
 }

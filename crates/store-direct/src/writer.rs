@@ -1,0 +1,109 @@
+//! The log writer's connection and its immediate transactions.
+
+use std::time::Duration;
+
+use sea_orm::sea_query::{InsertStatement, SelectStatement, UpdateStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+
+use crate::DirectError;
+use crate::connections::ThreadConnections;
+use crate::url::sqlite_file_path;
+
+/// The per-connection settings the writer needs, the same as the async
+/// pool's: durable commits, statement journals in memory, rare
+/// checkpoints and an optional size cap.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterPragmas {
+    /// How long to wait for another writer's lock.
+    pub busy_timeout: Duration,
+    /// WAL pages between automatic checkpoints.
+    pub wal_autocheckpoint: u32,
+    /// The database's size cap in pages, if any.
+    pub max_page_count: Option<u32>,
+}
+
+impl WriterPragmas {
+    fn statements(&self) -> String {
+        let mut pragmas = format!(
+            "PRAGMA busy_timeout = {}; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; \
+             PRAGMA wal_autocheckpoint = {};",
+            self.busy_timeout.as_millis(),
+            self.wal_autocheckpoint
+        );
+        if let Some(pages) = self.max_page_count {
+            pragmas.push_str(&format!(" PRAGMA max_page_count = {pages};"));
+        }
+        pragmas
+    }
+}
+
+/// Writes to one SQLite file in `BEGIN IMMEDIATE` transactions on the
+/// calling thread's own connection (opened on first use).
+#[derive(Debug)]
+pub struct DirectWriter {
+    connections: ThreadConnections,
+}
+
+impl DirectWriter {
+    /// A writer for the database at `url`, or `None` when it is not a
+    /// SQLite file.
+    pub fn for_url(url: &str, pragmas: WriterPragmas) -> Option<Self> {
+        Some(Self {
+            connections: ThreadConnections::new(sqlite_file_path(url)?, pragmas.statements()),
+        })
+    }
+
+    /// Runs `work` in one immediate transaction: committed when it returns
+    /// `Ok`, rolled back when it (or the commit) fails.
+    ///
+    /// The transaction is plain `BEGIN IMMEDIATE` / `COMMIT` / `ROLLBACK`
+    /// statements rather than sea-orm's transaction object, whose drop
+    /// panics when its rollback fails, as it does after SQLite has already
+    /// rolled back by itself (a full database, an I/O error). The writer's
+    /// thread must outlive any failed commit.
+    pub fn transaction<T, E: From<DirectError>>(
+        &self,
+        work: impl FnOnce(&DirectTxn) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let run = |db: &DatabaseConnection| -> Result<T, E> {
+            db.execute_unprepared("BEGIN IMMEDIATE")
+                .map_err(DirectError::from)?;
+            let committed = work(&DirectTxn { db }).and_then(|value| {
+                db.execute_unprepared("COMMIT").map_err(DirectError::from)?;
+                Ok(value)
+            });
+            if committed.is_err() {
+                // Fails harmlessly when SQLite has rolled back already.
+                let _ = db.execute_unprepared("ROLLBACK");
+            }
+            committed
+        };
+        self.connections.with(run).map_err(DirectError::from)?
+    }
+}
+
+/// Statements inside a [`DirectWriter::transaction`].
+pub struct DirectTxn<'a> {
+    db: &'a DatabaseConnection,
+}
+
+impl DirectTxn<'_> {
+    /// Every row `select` returns.
+    pub fn query_all(&self, select: &SelectStatement) -> Result<Vec<QueryResult>, DirectError> {
+        Ok(self.db.query_all_raw(DbBackend::Sqlite.build(select))?)
+    }
+
+    /// Runs an `INSERT`.
+    pub fn insert(&self, insert: &InsertStatement) -> Result<(), DirectError> {
+        self.db.execute_raw(DbBackend::Sqlite.build(insert))?;
+        Ok(())
+    }
+
+    /// Runs an `UPDATE`; returns how many rows it changed.
+    pub fn update(&self, update: &UpdateStatement) -> Result<u64, DirectError> {
+        Ok(self
+            .db
+            .execute_raw(DbBackend::Sqlite.build(update))?
+            .rows_affected())
+    }
+}

@@ -1,0 +1,121 @@
+//! What runs inside a transaction of the direct writer (the log writer's
+//! thread, an import, a rebuild's final swap): the projection's reads and
+//! writes and the log's tail. Each builds the same sea-query statement as
+//! its async sibling where one exists.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait};
+use store_direct::{DbErr, DirectError, DirectTxn, QueryResult};
+
+use crate::LogEntry;
+use crate::entity::event_log::{self, Entity as EventLog};
+use crate::error::StoreError;
+use crate::projection_queries::{
+    ProducerRow, ProjectionMeta, RebuildFigures, current_meta_select, producers_select,
+    set_applied_update, swap_generation_updates, upsert_producers_insert,
+};
+
+/// The current generation's meta row, as this transaction sees it.
+pub fn current_meta_in(txn: &DirectTxn) -> Result<Option<ProjectionMeta>, StoreError> {
+    let rows = txn.query_all(&current_meta_select().into_query())?;
+    Ok(rows
+        .first()
+        .map(meta_from_row)
+        .transpose()
+        .map_err(DirectError::from)?)
+}
+
+/// The rows of these NPNs in a generation.
+pub fn load_producers_in(
+    txn: &DirectTxn,
+    generation: i64,
+    npns: Vec<String>,
+) -> Result<Vec<ProducerRow>, StoreError> {
+    let rows = txn.query_all(&producers_select(generation, npns).into_query())?;
+    let rows = rows
+        .iter()
+        .map(ProducerRow::from_direct)
+        .collect::<Result<_, _>>();
+    Ok(rows.map_err(DirectError::from)?)
+}
+
+/// Inserts or replaces rows in a generation.
+pub fn upsert_producers_in(
+    txn: &DirectTxn,
+    generation: i64,
+    rows: Vec<ProducerRow>,
+) -> Result<(), StoreError> {
+    if !rows.is_empty() {
+        txn.insert(&upsert_producers_insert(generation, rows).into_query())?;
+    }
+    Ok(())
+}
+
+/// Records how far a generation has folded the log, and its global facts.
+pub fn set_applied_in(
+    txn: &DirectTxn,
+    generation: i64,
+    applied_position: i64,
+    global_state: String,
+) -> Result<(), StoreError> {
+    txn.update(&set_applied_update(
+        generation,
+        applied_position,
+        global_state,
+    ))?;
+    Ok(())
+}
+
+/// Makes `new` the current generation in place of every other, with the
+/// rebuild's figures.
+pub fn swap_generation_in(
+    txn: &DirectTxn,
+    new: i64,
+    figures: RebuildFigures,
+) -> Result<(), StoreError> {
+    for update in swap_generation_updates(new, figures) {
+        txn.update(&update)?;
+    }
+    Ok(())
+}
+
+/// Every log entry after position `after`, oldest first: what a rebuild
+/// folds in its final catch-up.
+pub fn entries_after_in(txn: &DirectTxn, after: i64) -> Result<Vec<LogEntry>, StoreError> {
+    let select = EventLog::find()
+        .filter(event_log::Column::Position.gt(after))
+        .order_by_asc(event_log::Column::Position)
+        .into_query();
+    let rows = txn.query_all(&select)?;
+    let entries = rows.iter().map(entry_from_row).collect::<Result<_, _>>();
+    Ok(entries.map_err(DirectError::from)?)
+}
+
+fn meta_from_row(row: &QueryResult) -> Result<ProjectionMeta, DbErr> {
+    Ok(ProjectionMeta {
+        generation: row.try_get("", "generation")?,
+        is_current: row.try_get("", "is_current")?,
+        fold_version: row.try_get("", "fold_version")?,
+        applied_position: row.try_get("", "applied_position")?,
+        global_state: row.try_get("", "global_state")?,
+        started_at: row.try_get("", "started_at")?,
+        finished_at: row.try_get("", "finished_at")?,
+        events_folded: row.try_get("", "events_folded")?,
+        producers_written: row.try_get("", "producers_written")?,
+        duration_ms: row.try_get("", "duration_ms")?,
+    })
+}
+
+fn entry_from_row(row: &QueryResult) -> Result<LogEntry, DbErr> {
+    Ok(LogEntry {
+        position: row.try_get("", "position")?,
+        webhook_id: row.try_get("", "webhook_id")?,
+        event_id: row.try_get("", "event_id")?,
+        event_type: row.try_get("", "event_type")?,
+        occurred_at: row.try_get("", "occurred_at")?,
+        received_at: row.try_get("", "received_at")?,
+        source: row.try_get("", "source")?,
+        npn: row.try_get("", "npn")?,
+        unfolded_reason: row.try_get("", "unfolded_reason")?,
+        body: row.try_get("", "body")?,
+    })
+}
