@@ -461,9 +461,19 @@ async fn a_full_database_answers_503_never_200_and_retries_succeed_once_cleared(
     let mut config = test_config(&dir);
     config.max_database_pages = Some(pages + 8);
     let server = TestServer::start(config).await;
+    let small = envelope(
+        "small",
+        "id.producer.updated",
+        "2025-07-01T00:00:00Z",
+        json!({"npn": "5"}),
+    );
+    let fitted = server
+        .deliver("/webhooks/agentsync", "msg_small", &small)
+        .await;
+    assert_eq!(fitted.json["status"], "accepted", "{fitted:?}");
     let padding = "p".repeat(8 * 1024);
     let mut refused = Vec::new();
-    let mut accepted = Vec::new();
+    let mut accepted = vec!["msg_small".to_owned()];
     for n in 0..40 {
         let body = envelope(
             &format!("full{n}"),
@@ -483,6 +493,12 @@ async fn a_full_database_answers_503_never_200_and_retries_succeed_once_cleared(
         }
     }
     assert!(!refused.is_empty(), "the cap was never reached");
+    // The writer outlives its failed commits: a retry of a delivery that
+    // fitted before the cap is still answered from the log.
+    let retry = server
+        .deliver("/webhooks/agentsync", "msg_small", &small)
+        .await;
+    assert_eq!(retry.json["status"], "duplicate", "{retry:?}");
     server.stop().await;
 
     let server = TestServer::start(test_config(&dir)).await;

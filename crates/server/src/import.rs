@@ -129,10 +129,7 @@ async fn append(store: &Store, batch: Vec<NewEntry>) -> Result<(u64, u64), Impor
     if batch.is_empty() {
         return Ok((0, 0));
     }
-    let outcomes = store
-        .append_batch(batch)
-        .await
-        .map_err(ServeError::from)?;
+    let outcomes = store.append_batch(batch).await.map_err(ServeError::from)?;
     let appended = outcomes
         .iter()
         .filter(|outcome| matches!(outcome, AppendOutcome::Appended(_)))

@@ -1,8 +1,8 @@
 //! The store, third stage of the line verify → append → fold → serve: the
 //! append-only event log and the projection tables, behind sea-orm.
 //!
-//! Every query of the service lives here. Writes go through one
-//! [`LogWriter`] task that commits concurrent deliveries together (group
+//! Every query of the service lives here. Appends go through one
+//! [`LogWriter`] thread that commits concurrent deliveries together (group
 //! commit) and lets the projection update itself inside the same
 //! transaction through an [`AppendHook`].
 
@@ -26,15 +26,6 @@ pub use log_queries::{
 pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
 pub use rejection_queries::RejectionCount;
-pub use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
+pub use sea_orm::{DatabaseConnection, DbErr};
 pub use store_direct::{DirectError, DirectTxn, sqlite_file_path};
-
-/// Options for a write transaction that takes SQLite's write lock at once
-/// (`BEGIN IMMEDIATE`), so it never fails half-way on a lock upgrade.
-pub fn immediate() -> sea_orm::TransactionOptions {
-    sea_orm::TransactionOptions {
-        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
-        ..Default::default()
-    }
-}
 pub use writer::{AppendHook, AppendOutcome, Appended, LogWriter, NewEntry, NoHook, WriterOptions};

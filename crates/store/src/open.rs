@@ -44,9 +44,12 @@ impl StoreOptions {
     }
 }
 
-/// The opened database: a pool for reads, one connection for the single
-/// writer, and for a SQLite file a [`DirectReader`] for the hottest point
-/// lookups. With SQLite in WAL mode readers never block the writer.
+/// The opened database: a pool for reads, one pooled connection for the
+/// occasional writes (migrations, a rebuild's shadow rows, old generations,
+/// refusal counts), and, for a SQLite file, the direct paths: a
+/// [`DirectReader`] for the hottest reads and a [`DirectWriter`] for the
+/// log writer's thread and a rebuild's final swap. With SQLite in WAL mode
+/// readers never block writers; writers take turns on SQLite's write lock.
 #[derive(Clone, Debug)]
 pub struct Store {
     read: DatabaseConnection,
@@ -145,8 +148,8 @@ impl Store {
         })
     }
 
-    /// The writer's connection. Only the log writer and the projection's
-    /// swap use it, so writes are serialised in the process.
+    /// The pooled connection for writes outside the log writer: migrations,
+    /// a rebuild's shadow rows, deleting old generations, refusal counts.
     pub fn writer_connection(&self) -> &DatabaseConnection {
         &self.write
     }
