@@ -128,7 +128,12 @@ pub(crate) fn fold_into_generation(
     events: &[(i64, FoldEvent)],
 ) -> Result<StatesByNpn, ProjectorError> {
     let npns: Vec<String> = events.iter().filter_map(|(_, e)| e.npn.clone()).collect();
-    let mut states = decode_rows(load_producers_in(txn, meta.generation, npns)?)?;
+    let rows = load_producers_in(txn, meta.generation, npns)?;
+    let stored_status: HashMap<String, String> = rows
+        .iter()
+        .map(|row| (row.npn.clone(), row.status.clone()))
+        .collect();
+    let mut states = decode_rows(rows)?;
     let mut global: GlobalState = serde_json::from_str(&meta.global_state)?;
     for (position, event) in events {
         global = fold_global(global, event);
@@ -138,7 +143,7 @@ pub(crate) fn fold_into_generation(
             *last_position = (*last_position).max(*position);
         }
     }
-    upsert_producers_in(txn, meta.generation, encode_rows(&states)?)?;
+    upsert_producers_in(txn, meta.generation, encode_rows(&states)?, &stored_status)?;
     let global = serde_json::to_string(&global)?;
     set_applied_in(txn, meta.generation, applied_position, global)?;
     Ok(states)

@@ -198,17 +198,19 @@ pub async fn upsert_producers<C: ConnectionTrait>(
     if rows.is_empty() {
         return Ok(());
     }
-    upsert_producers_insert(generation, rows)
+    upsert_producers_insert(generation, rows, true)
         .exec_without_returning(db)
         .await?;
     Ok(())
 }
 
 /// The `INSERT … ON CONFLICT DO UPDATE` of rows into a generation; `rows`
-/// must not be empty.
+/// must not be empty. With `update_status` false an existing row keeps its
+/// status column (see [`crate::writer_queries::upsert_producers_in`]).
 pub(crate) fn upsert_producers_insert(
     generation: i64,
     rows: Vec<ProducerRow>,
+    update_status: bool,
 ) -> InsertMany<producer_state::ActiveModel> {
     let models = rows.into_iter().map(|row| producer_state::ActiveModel {
         generation: ActiveValue::Set(generation),
@@ -217,16 +219,19 @@ pub(crate) fn upsert_producers_insert(
         state: ActiveValue::Set(row.state),
         last_position: ActiveValue::Set(row.last_position),
     });
+    let mut updated = vec![
+        producer_state::Column::State,
+        producer_state::Column::LastPosition,
+    ];
+    if update_status {
+        updated.push(producer_state::Column::Status);
+    }
     ProducerStateTable::insert_many(models).on_conflict(
         OnConflict::columns([
             producer_state::Column::Generation,
             producer_state::Column::Npn,
         ])
-        .update_columns([
-            producer_state::Column::Status,
-            producer_state::Column::State,
-            producer_state::Column::LastPosition,
-        ])
+        .update_columns(updated)
         .to_owned(),
     )
 }

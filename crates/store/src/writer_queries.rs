@@ -3,6 +3,8 @@
 //! writes and the log's tail. Each builds the same sea-query statement as
 //! its async sibling where one exists.
 
+use std::collections::HashMap;
+
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait};
 use store_direct::{DbErr, DirectError, DirectTxn, QueryResult};
 
@@ -38,14 +40,26 @@ pub fn load_producers_in(
     Ok(rows.map_err(DirectError::from)?)
 }
 
-/// Inserts or replaces rows in a generation.
+/// Inserts or replaces rows in a generation. `stored_status` is the status
+/// each NPN's row has now (no entry: no row yet). A row whose status stays
+/// the same is updated without setting its status column: SQLite rewrites
+/// an index entry whenever one of its columns is set, even to the value it
+/// had, so setting it dirtied one more random page of the status index per
+/// delivery (measured: 3,178 WAL frames against 1,599 for the same 1,600
+/// upserts).
 pub fn upsert_producers_in(
     txn: &DirectTxn,
     generation: i64,
     rows: Vec<ProducerRow>,
+    stored_status: &HashMap<String, String>,
 ) -> Result<(), StoreError> {
-    if !rows.is_empty() {
-        txn.insert(&upsert_producers_insert(generation, rows).into_query())?;
+    let (same_status, other): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|row| stored_status.get(&row.npn) == Some(&row.status));
+    for (rows, update_status) in [(same_status, false), (other, true)] {
+        if !rows.is_empty() {
+            txn.insert(&upsert_producers_insert(generation, rows, update_status).into_query())?;
+        }
     }
     Ok(())
 }
