@@ -129,6 +129,17 @@ mod tests {
             .finish()
     }
 
+    /// An empty cache, a parse counter and a schema using both.
+    fn fixture() -> (
+        ParsedDocuments,
+        CountParses,
+        Schema<Query, EmptyMutation, EmptySubscription>,
+    ) {
+        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
+        let schema = schema(&cache, &parses);
+        (cache, parses, schema)
+    }
+
     fn parsed(parses: &CountParses) -> usize {
         parses.0.load(Ordering::SeqCst)
     }
@@ -144,8 +155,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_document_is_parsed_once_and_answers_with_each_requests_own_variables() {
-        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
-        let schema = schema(&cache, &parses);
+        let (cache, parses, schema) = fixture();
         for text in ["first", "second", "third"] {
             let answer = schema.execute(echo(text)).await;
             assert!(answer.errors.is_empty(), "{:?}", answer.errors);
@@ -157,8 +167,7 @@ mod tests {
 
     #[tokio::test]
     async fn unparsable_and_oversized_documents_are_not_kept() {
-        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
-        let schema = schema(&cache, &parses);
+        let (cache, parses, schema) = fixture();
         let long = format!("{{ echo(text: \"{}\") }}", "x".repeat(MAX_KEPT_TEXT_BYTES));
         for _ in 0..2 {
             assert!(!schema.execute("{ echo(text: ").await.errors.is_empty());
@@ -170,12 +179,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_cache_never_holds_more_than_its_bound() {
-        let (cache, parses) = (ParsedDocuments::default(), CountParses::default());
-        let schema = schema(&cache, &parses);
+        let (cache, parses, schema) = fixture();
         for n in 0..MAX_KEPT_DOCUMENTS + 10 {
             let answer = schema.execute(format!("{{ echo(text: \"{n}\") }}")).await;
             assert!(answer.errors.is_empty());
             assert!(kept(&cache) <= MAX_KEPT_DOCUMENTS);
         }
+        // Every text was new, so each was parsed exactly once.
+        assert_eq!(parsed(&parses), MAX_KEPT_DOCUMENTS + 10);
     }
 }

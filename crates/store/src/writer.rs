@@ -293,10 +293,8 @@ impl Store {
         &self,
         entries: Vec<NewEntry>,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
-        let writer = self.direct_writer().ok_or(StoreError::NotAFile)?;
-        tokio::task::spawn_blocking(move || commit_batch(&writer, &NoHook, entries))
+        self.on_direct_writer(move |writer| commit_batch(writer, &NoHook, entries))
             .await
-            .map_err(|_| StoreError::Interrupted)?
     }
 
     /// Runs `work` in one immediate transaction of the direct writer, on a
@@ -310,8 +308,22 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + From<DirectError> + Send + 'static,
     {
+        self.on_direct_writer(move |writer| writer.transaction(work))
+            .await
+    }
+
+    /// Runs `work` with the direct writer on a blocking thread (which keeps
+    /// its own connection).
+    async fn on_direct_writer<T, E>(
+        &self,
+        work: impl FnOnce(&DirectWriter) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let writer = self.direct_writer().ok_or(StoreError::NotAFile)?;
-        tokio::task::spawn_blocking(move || writer.transaction(work))
+        tokio::task::spawn_blocking(move || work(&writer))
             .await
             .map_err(|_| StoreError::Interrupted)?
     }
