@@ -355,6 +355,32 @@ async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() 
 }
 
 #[tokio::test]
+async fn a_rebuild_in_several_passes_gives_the_same_projection_as_one_pass() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = TestServer::start(test_config(&dir)).await;
+    deliver_random_stream(&server, 300, 0xFEED).await;
+    let before = server.query(EVERYTHING, json!({})).await;
+    let rows_before = current_states(&server).await;
+    assert!(
+        rows_before.len() > 3,
+        "too few producers for several passes"
+    );
+
+    let store = server.store().await;
+    let projector = projection::Projector::new(store, Default::default());
+    let report = projector
+        .with_producers_per_pass(2)
+        .rebuild()
+        .await
+        .expect("rebuild in passes of two producers");
+    assert_eq!(report.events_folded, 300);
+    assert_eq!(report.producers_written, rows_before.len() as i64);
+    assert_eq!(current_states(&server).await, rows_before);
+    assert_eq!(server.query(EVERYTHING, json!({})).await, before);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn direct_reads_agree_with_the_pool_across_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;

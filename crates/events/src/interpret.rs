@@ -1,10 +1,12 @@
 //! From raw, verified body bytes to an [`Interpretation`].
 
 use chrono::{DateTime, NaiveDateTime};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::kind::{EventKind, TypeShape};
 use crate::npn::normalise_npn;
+use crate::raw::RawObject;
 
 /// Why a verified body could not be folded. It is still appended to the log
 /// with this reason, so a later release can fold it on rebuild.
@@ -116,29 +118,120 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
 }
 
 /// Interprets a verified body. Never fails: see [`Interpretation::outcome`].
+///
+/// The envelope is read without building a tree: each field is kept as raw
+/// text and only the few the log and the fold need are parsed (`id`,
+/// `type`, `timestamp`, `data.npn`, `data.id`, `data.runDate`); `data`
+/// itself is kept as text ([`RawObject`]). Bodies this fast reading could
+/// judge differently from a strict parse go through one first
+/// ([`needs_strict_parse`]).
 pub fn interpret(body: &[u8]) -> Interpretation {
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+    let Ok(text) = std::str::from_utf8(body) else {
         return Interpretation::not_understood(NotUnderstood::NotJson);
     };
-    let Value::Object(mut envelope) = value else {
-        return Interpretation::not_understood(NotUnderstood::NotAnEnvelope);
+    if !needs_strict_parse(text)
+        && let Some(interpretation) = read_fields(text)
+    {
+        return interpretation;
+    }
+    // A strict parse decides what is JSON; its text, written back, has no
+    // duplicate keys and no escapes but control characters.
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Interpretation::not_understood(NotUnderstood::NotJson);
     };
-    let event_id = string_field(&envelope, "id");
-    let event_type = string_field(&envelope, "type");
-    let data = envelope.remove("data");
-    let npn_field = data.as_ref().and_then(|data| data.get("npn"));
-    let has_npn_field = npn_field.is_some();
-    let npn = npn_field.and_then(|value| normalise_npn(value).ok());
-    let timestamp = envelope.get("timestamp").filter(|value| !value.is_null());
-    let occurred_at = timestamp
-        .and_then(Value::as_str)
-        .and_then(parse_timestamp_micros);
+    if !value.is_object() {
+        return Interpretation::not_understood(NotUnderstood::NotAnEnvelope);
+    }
+    read_fields(&value.to_string())
+        .unwrap_or_else(|| Interpretation::not_understood(NotUnderstood::NotAnEnvelope))
+}
+
+/// Reads an envelope field by field; `None` when it cannot be read that way
+/// (a repeated key, in the envelope or in `data`).
+fn read_fields(text: &str) -> Option<Interpretation> {
+    let envelope: RawEnvelope<'_> = serde_json::from_str(text).ok()?;
+    let data = match envelope.data.filter(|raw| raw.get().starts_with('{')) {
+        Some(raw) => Some(DataObject {
+            raw,
+            fields: serde_json::from_str(raw.get()).ok()?,
+        }),
+        None => None,
+    };
+    Some(interpret_envelope(&envelope, data))
+}
+
+/// Whether a body must be parsed strictly before it is read field by field:
+/// when it is not an object, or where skipping over raw text is more lenient
+/// than parsing it (`\u` escapes, which may be lone surrogates; nesting
+/// that may exceed the parser's depth limit of 128), or where an object may
+/// repeat a key (a struct refuses a repeated field; a strict parse keeps
+/// the last).
+fn needs_strict_parse(text: &str) -> bool {
+    !text.trim_start().starts_with('{')
+        || text.contains("\\u")
+        || text.bytes().filter(|&b| b == b'{' || b == b'[').count() >= 128
+}
+
+/// The envelope's fields as raw text. A field that is present stays
+/// `Some`, even when it is `null`.
+#[derive(serde::Deserialize)]
+struct RawEnvelope<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "type", default, deserialize_with = "present")]
+    event_type: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    timestamp: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    data: Option<&'a RawValue>,
+}
+
+/// The fields of `data` the fold reads, as raw text.
+#[derive(serde::Deserialize)]
+struct RawData<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    npn: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(borrow, rename = "runDate", default, deserialize_with = "present")]
+    run_date: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// A raw JSON string's value; `None` for any other JSON.
+fn raw_string(raw: Option<&RawValue>) -> Option<String> {
+    raw.filter(|raw| raw.get().starts_with('"'))
+        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+}
+
+/// `data` when it is an object: its text, and the fields the fold reads.
+struct DataObject<'a> {
+    raw: &'a RawValue,
+    fields: RawData<'a>,
+}
+
+fn interpret_envelope(envelope: &RawEnvelope<'_>, data: Option<DataObject<'_>>) -> Interpretation {
+    let event_id = raw_string(envelope.id);
+    let event_type = raw_string(envelope.event_type);
+    let npn_field = data.as_ref().and_then(|data| data.fields.npn);
+    let npn = npn_field
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .and_then(|value| normalise_npn(&value).ok());
+    let timestamp = envelope.timestamp.filter(|raw| raw.get() != "null");
+    let occurred_at = raw_string(timestamp).and_then(|text| parse_timestamp_micros(&text));
 
     let outcome = match (&event_id, &event_type) {
         (Some(_), Some(_)) if timestamp.is_some() && occurred_at.is_none() => {
             Err(NotUnderstood::InvalidTimestamp)
         }
-        (Some(_), Some(event_type)) => typed_kind(event_type, data, has_npn_field, npn.is_some()),
+        (Some(_), Some(event_type)) => {
+            typed_kind(event_type, data, npn_field.is_some(), npn.is_some())
+        }
         _ => Err(NotUnderstood::NotAnEnvelope),
     };
     Interpretation {
@@ -150,20 +243,14 @@ pub fn interpret(body: &[u8]) -> Interpretation {
     }
 }
 
-fn string_field(object: &Map<String, Value>, key: &str) -> Option<String> {
-    object.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
 fn typed_kind(
     event_type: &str,
-    data: Option<Value>,
+    data: Option<DataObject<'_>>,
     has_npn_field: bool,
     npn_is_valid: bool,
 ) -> Result<EventKind, NotUnderstood> {
     let shape = TypeShape::of(event_type).ok_or(NotUnderstood::UnknownType)?;
-    let Some(Value::Object(data)) = data else {
-        return Err(NotUnderstood::DataNotObject);
-    };
+    let data = data.ok_or(NotUnderstood::DataNotObject)?;
     if shape.needs_npn() {
         if !has_npn_field {
             return Err(NotUnderstood::MissingNpn);
@@ -172,26 +259,28 @@ fn typed_kind(
             return Err(NotUnderstood::InvalidNpn);
         }
     }
-    kind_from_data(shape, data)
+    kind_from_data(shape, &data)
 }
 
-fn kind_from_data(shape: TypeShape, data: Map<String, Value>) -> Result<EventKind, NotUnderstood> {
+fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, NotUnderstood> {
+    let object = || RawObject::from_raw(data.raw.to_owned());
+    let record_id = || raw_string(data.fields.id).ok_or(NotUnderstood::MissingRecordId);
     let kind = match shape {
         TypeShape::UpdatesAvailable => EventKind::UpdatesAvailable {
-            run_date: string_field(&data, "runDate").ok_or(NotUnderstood::MissingRunDate)?,
+            run_date: raw_string(data.fields.run_date).ok_or(NotUnderstood::MissingRunDate)?,
         },
         TypeShape::Activated => EventKind::NpnActivated,
         TypeShape::Deactivated => EventKind::NpnDeactivated,
-        TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: data },
+        TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: object() },
         TypeShape::ProfileDeleted => EventKind::ProfileDeleted,
         TypeShape::SubRecordUpdated(kind) => EventKind::SubRecordUpdated {
             kind,
-            id: string_field(&data, "id").ok_or(NotUnderstood::MissingRecordId)?,
-            fields: data,
+            id: record_id()?,
+            fields: object(),
         },
         TypeShape::SubRecordDeleted(kind) => EventKind::SubRecordDeleted {
             kind,
-            id: string_field(&data, "id").ok_or(NotUnderstood::MissingRecordId)?,
+            id: record_id()?,
         },
         TypeShape::ContractProducer | TypeShape::Contract => EventKind::HistoryOnly,
     };

@@ -1,6 +1,6 @@
 //! The typed event kinds this release knows how to fold.
 
-use serde_json::{Map, Value};
+use crate::raw::RawObject;
 
 /// `producersync.npn.activated`: a producer joined the monitored population.
 pub const NPN_ACTIVATED: &str = "producersync.npn.activated";
@@ -61,7 +61,7 @@ pub enum EventKind {
     /// `id.producer.updated`: the whole profile as it is now.
     ProfileUpdated {
         /// `data`, minus nothing: sensitive keys are masked on the way out, not here.
-        profile: Map<String, Value>,
+        profile: RawObject,
     },
     /// `id.producer.deleted`: the profile was deleted; the NPN's history stays.
     ProfileDeleted,
@@ -72,7 +72,7 @@ pub enum EventKind {
         /// `data.id`.
         id: String,
         /// `data`.
-        fields: Map<String, Value>,
+        fields: RawObject,
     },
     /// `id.producer.<kind>.deleted`.
     SubRecordDeleted {

@@ -2,24 +2,32 @@
 
 use std::collections::BTreeMap;
 
-use agentsync_events::EventKind;
+use agentsync_events::{EventKind, RawObject, SubRecordKind};
 
 use crate::event::FoldEvent;
-use crate::state::{GlobalState, ProducerState, Status, last_writer_wins};
+use crate::state::{
+    GlobalState, ProducerState, Stamp, Status, SubRecordsById, Versioned, last_writer_wins,
+};
 
 /// The version of the fold code. Bump it whenever [`fold`] changes what it
 /// produces: a service that finds a projection built by another version
 /// rebuilds it at start.
-pub const FOLD_VERSION: i32 = 1;
+pub const FOLD_VERSION: i32 = 2;
 
 /// Folds one event into one producer's state.
-pub fn fold(mut state: ProducerState, event: &FoldEvent) -> ProducerState {
+pub fn fold(state: ProducerState, event: &FoldEvent) -> ProducerState {
+    fold_owned(state, event.clone())
+}
+
+/// [`fold`], taking the event: its profile or sub-record moves into the
+/// state instead of being copied (what a rebuild folds, event after event).
+pub fn fold_owned(mut state: ProducerState, event: FoldEvent) -> ProducerState {
     let stamp = &event.stamp;
     let time = stamp.time;
     state.event_count += 1;
     state.first_event_at = Some(state.first_event_at.map_or(time, |t| t.min(time)));
     state.last_event_at = Some(state.last_event_at.map_or(time, |t| t.max(time)));
-    match &event.kind {
+    match event.kind {
         EventKind::NpnActivated => {
             last_writer_wins(&mut state.status, stamp, Status::Active);
             state.last_activated_at = Some(state.last_activated_at.map_or(time, |t| t.max(time)));
@@ -30,31 +38,47 @@ pub fn fold(mut state: ProducerState, event: &FoldEvent) -> ProducerState {
                 Some(state.last_deactivated_at.map_or(time, |t| t.max(time)));
         }
         EventKind::ProfileUpdated { profile } => {
-            last_writer_wins(&mut state.profile, stamp, profile.clone());
+            last_writer_wins(&mut state.profile, stamp, profile);
             last_writer_wins(&mut state.deleted, stamp, false);
         }
         EventKind::ProfileDeleted => last_writer_wins(&mut state.deleted, stamp, true),
         EventKind::SubRecordUpdated { kind, id, fields } => {
-            let records = state
-                .sub_records
-                .entry(kind.type_segment().to_owned())
-                .or_default();
-            let mut slot = records.remove(id);
-            last_writer_wins(&mut slot, stamp, Some(fields.clone()));
-            records.extend(slot.map(|record| (id.clone(), record)));
+            set_sub_record(&mut state, kind, id, stamp, Some(fields));
         }
         EventKind::SubRecordDeleted { kind, id } => {
-            let records = state
-                .sub_records
-                .entry(kind.type_segment().to_owned())
-                .or_default();
-            let mut slot = records.remove(id);
-            last_writer_wins(&mut slot, stamp, None);
-            records.extend(slot.map(|record| (id.clone(), record)));
+            set_sub_record(&mut state, kind, id, stamp, None);
         }
         EventKind::UpdatesAvailable { .. } | EventKind::HistoryOnly => {}
     }
     state
+}
+
+/// Sets the sub-record `id` of one kind to `value` (`None`: a tombstone)
+/// unless it already holds a newer one.
+fn set_sub_record(
+    state: &mut ProducerState,
+    kind: SubRecordKind,
+    id: String,
+    stamp: &Stamp,
+    value: Option<RawObject>,
+) {
+    let records = state.sub_records.of_mut(kind);
+    if records.is_empty() {
+        // Most producers have one record of a kind: room for one, not four.
+        *records = SubRecordsById::with_capacity(1);
+    }
+    if records
+        .get(&id)
+        .is_none_or(|current| *stamp > current.stamp)
+    {
+        records.insert(
+            id,
+            Versioned {
+                stamp: stamp.clone(),
+                value,
+            },
+        );
+    }
 }
 
 /// Folds one event into the global facts.

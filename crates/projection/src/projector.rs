@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use crate::event::FoldEvent;
 use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
 use crate::fold::{FOLD_VERSION, fold, fold_global};
-use crate::rebuild::RebuildReport;
+use crate::rebuild::{PRODUCERS_PER_PASS, RebuildReport};
 use crate::state::{GlobalState, ProducerState};
 
 /// Why the projection could not be read, applied or rebuilt.
@@ -200,6 +200,7 @@ pub struct Projector {
     pub(crate) gate: Arc<Mutex<()>>,
     pub(crate) rebuilding: Arc<AtomicBool>,
     pub(crate) swapping: Arc<AtomicBool>,
+    pub(crate) producers_per_pass: u64,
 }
 
 impl Projector {
@@ -211,7 +212,16 @@ impl Projector {
             gate,
             rebuilding: Arc::new(AtomicBool::new(false)),
             swapping: Arc::new(AtomicBool::new(false)),
+            producers_per_pass: PRODUCERS_PER_PASS,
         }
+    }
+
+    /// Bounds how many producers' states a rebuild holds in memory at once
+    /// (default [`PRODUCERS_PER_PASS`]); beyond it, the log is read once
+    /// more for each further share of that many producers.
+    pub fn with_producers_per_pass(mut self, producers: u64) -> Self {
+        self.producers_per_pass = producers.max(1);
+        self
     }
 
     /// Makes the stored projection usable: removes generations older than

@@ -1,9 +1,8 @@
 //! The folded state: per producer, and the facts that belong to none.
 
-use std::collections::BTreeMap;
-
+use agentsync_events::{RawObject, SubRecordKind};
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 /// Orders events for last-writer-wins: the latest `time` (µs since the
 /// epoch, occurred or else received) wins, ties broken by event id.
@@ -55,7 +54,51 @@ impl Status {
 
 /// One sub-record (address, phone, …) or its tombstone (`None`), so that an
 /// older update arriving after a delete cannot resurrect it.
-pub type SubRecord = Versioned<Option<Map<String, Value>>>;
+pub type SubRecord = Versioned<Option<RawObject>>;
+
+/// Sub-records by id. A sorted vector, not a tree: producers have a few
+/// sub-records each, and a rebuild holds every producer's state at once.
+pub type SubRecordsById = LiteMap<String, SubRecord>;
+
+/// A producer's sub-records, one field per kind (stored as a map from the
+/// kind's type segment, `address`, `phone`, …, to its records by id).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SubRecords {
+    /// `id.producer.address.*`
+    #[serde(default, skip_serializing_if = "LiteMap::is_empty")]
+    address: SubRecordsById,
+    /// `id.producer.phone.*`
+    #[serde(default, skip_serializing_if = "LiteMap::is_empty")]
+    phone: SubRecordsById,
+    /// `id.producer.bank_account.*`
+    #[serde(default, skip_serializing_if = "LiteMap::is_empty")]
+    bank_account: SubRecordsById,
+    /// `id.producer.errors_and_omissions.*`
+    #[serde(default, skip_serializing_if = "LiteMap::is_empty")]
+    errors_and_omissions: SubRecordsById,
+}
+
+impl SubRecords {
+    /// The records of one kind, tombstones included.
+    pub fn of(&self, kind: SubRecordKind) -> &SubRecordsById {
+        match kind {
+            SubRecordKind::Address => &self.address,
+            SubRecordKind::Phone => &self.phone,
+            SubRecordKind::BankAccount => &self.bank_account,
+            SubRecordKind::ErrorsAndOmissions => &self.errors_and_omissions,
+        }
+    }
+
+    /// The records of one kind, to fold into.
+    pub fn of_mut(&mut self, kind: SubRecordKind) -> &mut SubRecordsById {
+        match kind {
+            SubRecordKind::Address => &mut self.address,
+            SubRecordKind::Phone => &mut self.phone,
+            SubRecordKind::BankAccount => &mut self.bank_account,
+            SubRecordKind::ErrorsAndOmissions => &mut self.errors_and_omissions,
+        }
+    }
+}
 
 /// Everything known about one producer, from its events alone.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -72,12 +115,13 @@ pub struct ProducerState {
     pub last_event_at: Option<i64>,
     /// How many distinct events were folded.
     pub event_count: u64,
-    /// The latest profile (`id.producer.updated` data).
-    pub profile: Option<Versioned<Map<String, Value>>>,
+    /// The latest profile (`id.producer.updated` data), as sent.
+    pub profile: Option<Versioned<RawObject>>,
     /// Whether the latest profile event is a deletion.
     pub deleted: Option<Versioned<bool>>,
-    /// Sub-records by kind (`address`, `phone`, …) and id.
-    pub sub_records: BTreeMap<String, BTreeMap<String, SubRecord>>,
+    /// Sub-records by kind and id.
+    #[serde(default)]
+    pub sub_records: SubRecords,
 }
 
 impl ProducerState {
@@ -94,11 +138,13 @@ impl ProducerState {
     }
 
     /// The live (not deleted) sub-records of one kind, by id.
-    pub fn live_sub_records(&self, kind: &str) -> impl Iterator<Item = (&String, &SubRecord)> {
+    pub fn live_sub_records(
+        &self,
+        kind: SubRecordKind,
+    ) -> impl Iterator<Item = (&String, &SubRecord)> {
         self.sub_records
-            .get(kind)
-            .into_iter()
-            .flat_map(|records| records.iter())
+            .of(kind)
+            .iter()
             .filter(|(_, record)| record.value.is_some())
     }
 }

@@ -73,39 +73,11 @@ pub struct BodyRow {
     pub body: Vec<u8>,
 }
 
-/// Up to `limit` entries that name a producer, at positions up to `until`,
-/// ordered by NPN then position, after the `(npn, position)` key `after`:
-/// a rebuild reads the log producer by producer this way, holding one
-/// producer's state at a time.
-pub async fn entries_by_producer<C: ConnectionTrait>(
-    db: &C,
-    until: i64,
-    after: Option<(String, i64)>,
-    limit: u64,
-) -> Result<Vec<BodyRow>, StoreError> {
-    let rows: Vec<(i64, Option<String>, i64, Vec<u8>)> =
-        entries_by_producer_select(until, after, limit)
-            .into_tuple()
-            .all(db)
-            .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(position, npn, received_at, body)| BodyRow {
-            position,
-            npn,
-            received_at,
-            body,
-        })
-        .collect())
-}
-
-/// The `SELECT` behind [`entries_by_producer`], shared with the direct path.
-fn entries_by_producer_select(
-    until: i64,
-    after: Option<(String, i64)>,
-    limit: u64,
-) -> Select<EventLog> {
-    let mut query = EventLog::find()
+/// Up to `limit` entries at positions in `(after, until]`, oldest first,
+/// with what a rebuild reads of them: it reads the log in table order,
+/// which is sequential on disk.
+fn entries_in_order_select(after: i64, until: i64, limit: u64) -> Select<EventLog> {
+    EventLog::find()
         .select_only()
         .columns([
             Column::Position,
@@ -113,16 +85,8 @@ fn entries_by_producer_select(
             Column::ReceivedAt,
             Column::Body,
         ])
-        .filter(Column::Npn.is_not_null())
-        .filter(Column::Position.lte(until));
-    if let Some((npn, position)) = after {
-        query = query.filter(
-            Expr::tuple([Expr::col(Column::Npn), Expr::col(Column::Position)])
-                .gt(Expr::tuple([Expr::value(npn), Expr::value(position)])),
-        );
-    }
-    query
-        .order_by_asc(Column::Npn)
+        .filter(Column::Position.gt(after))
+        .filter(Column::Position.lte(until))
         .order_by_asc(Column::Position)
         .limit(limit)
 }
@@ -136,24 +100,6 @@ impl BodyRow {
             body: row.try_get("", "body")?,
         })
     }
-}
-
-/// Up to `limit` entries that name no producer, at positions in
-/// `(after, until]`, oldest first.
-pub async fn entries_without_producer<C: ConnectionTrait>(
-    db: &C,
-    after: i64,
-    until: i64,
-    limit: u64,
-) -> Result<Vec<LogEntry>, StoreError> {
-    Ok(EventLog::find()
-        .filter(Column::Npn.is_null())
-        .filter(Column::Position.gt(after))
-        .filter(Column::Position.lte(until))
-        .order_by_asc(Column::Position)
-        .limit(limit)
-        .all(db)
-        .await?)
 }
 
 impl Store {
@@ -218,20 +164,47 @@ impl Store {
         Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
     }
 
-    /// Up to `limit` entries that name a producer, as
-    /// [`entries_by_producer`] reads them, on a blocking thread's direct
+    /// Up to `limit` entries at positions in `(after, until]`, oldest
+    /// first, as a rebuild reads them: on a blocking thread's direct
     /// connection when the database is a SQLite file (no hop per row).
-    pub async fn entries_by_producer(
+    pub async fn entries_in_order(
         &self,
+        after: i64,
         until: i64,
-        after: Option<(String, i64)>,
         limit: u64,
     ) -> Result<Vec<BodyRow>, StoreError> {
-        let select = entries_by_producer_select(until, after.clone(), limit).into_query();
-        match self.direct_rows(select, BodyRow::from_direct).await {
+        let select = entries_in_order_select(after, until, limit);
+        match self
+            .direct_rows(select.clone().into_query(), BodyRow::from_direct)
+            .await
+        {
             Some(rows) => rows,
-            None => entries_by_producer(self.reader(), until, after, limit).await,
+            None => Ok(select
+                .into_tuple::<(i64, Option<String>, i64, Vec<u8>)>()
+                .all(self.reader())
+                .await?
+                .into_iter()
+                .map(|(position, npn, received_at, body)| BodyRow {
+                    position,
+                    npn,
+                    received_at,
+                    body,
+                })
+                .collect()),
         }
+    }
+
+    /// How many distinct NPNs the log names at positions up to `until`: a
+    /// rebuild sizes its passes by it. Read from the NPN index alone.
+    pub async fn count_npns(&self, until: i64) -> Result<u64, StoreError> {
+        Ok(EventLog::find()
+            .select_only()
+            .column(Column::Npn)
+            .filter(Column::Npn.is_not_null())
+            .filter(Column::Position.lte(until))
+            .group_by(Column::Npn)
+            .count(self.reader())
+            .await?)
     }
 
     /// Reads every raw body of the log, a page at a time, the way a rebuild

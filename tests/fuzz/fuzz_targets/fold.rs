@@ -2,7 +2,7 @@
 //! of the same set folds to the same state.
 #![no_main]
 
-use agentsync_events::{EventKind, SubRecordKind};
+use agentsync_events::{EventKind, RawObject, SubRecordKind};
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use projection::{FoldEvent, Projection, Stamp};
@@ -20,6 +20,7 @@ struct RawEvent {
 fn event(index: usize, raw: &RawEvent) -> FoldEvent {
     let mut fields = Map::new();
     fields.insert("v".to_owned(), Value::from(raw.value));
+    let fields = RawObject::from_map(&fields);
     let sub = SubRecordKind::ALL[usize::from(raw.record) % 4];
     let id = format!("r{}", raw.record % 3);
     let kind = match raw.kind % 8 {

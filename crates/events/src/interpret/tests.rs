@@ -1,5 +1,6 @@
 use super::*;
-use serde_json::json;
+use proptest::prelude::*;
+use serde_json::{Map, json};
 
 fn interpret_json(value: Value) -> Interpretation {
     interpret(value.to_string().as_bytes())
@@ -116,4 +117,167 @@ fn sub_record_events_carry_their_id() {
             id: "addr_1".into()
         })
     );
+}
+
+#[test]
+fn a_repeated_key_takes_its_last_value_like_a_strict_parse() {
+    let body = br#"{"id":"a","type":"id.producer.deleted","id":"b","data":{"npn":"1","npn":"2"}}"#;
+    let parsed = interpret(body);
+    assert_eq!(parsed.event_id.as_deref(), Some("b"));
+    assert_eq!(parsed.npn.as_deref(), Some("2"));
+    assert_eq!(parsed.outcome, Ok(EventKind::ProfileDeleted));
+}
+
+#[test]
+fn escapes_are_decoded_and_lone_surrogates_refused() {
+    let body = br#"{"id":"e\u0031","type":"id.producer.updated","data":{"npn":"1","firstName":"Ren\u00e9e"}}"#;
+    let parsed = interpret(body);
+    assert_eq!(parsed.event_id.as_deref(), Some("e1"));
+    let Ok(EventKind::ProfileUpdated { profile }) = parsed.outcome else {
+        panic!("not a profile: {:?}", parsed.outcome);
+    };
+    assert_eq!(profile.to_map()["firstName"], "Renée");
+    let lone = br#"{"id":"e","type":"id.producer.updated","data":{"npn":"1","x":"\ud800"}}"#;
+    assert_eq!(interpret(lone).outcome, Err(NotUnderstood::NotJson));
+}
+
+#[test]
+fn nesting_beyond_the_parser_limit_inside_data_is_not_json() {
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let body =
+        format!(r#"{{"id":"e","type":"id.producer.updated","data":{{"npn":"1","x":{deep}}}}}"#);
+    assert_eq!(
+        interpret(body.as_bytes()).outcome,
+        Err(NotUnderstood::NotJson)
+    );
+}
+
+#[test]
+fn null_fields_count_as_present() {
+    let parsed = interpret_json(json!({
+        "id": "e", "type": "producersync.npn.activated", "timestamp": null, "data": {"npn": null}
+    }));
+    assert_eq!(parsed.occurred_at, None);
+    assert_eq!(parsed.outcome, Err(NotUnderstood::InvalidNpn));
+    let no_data = interpret_json(json!({"id": "e", "type": "id.producer.deleted", "data": null}));
+    assert_eq!(no_data.outcome, Err(NotUnderstood::DataNotObject));
+}
+
+/// The reading before raw fields: a strict parse into a tree, field by
+/// field. Every body must read the same both ways.
+/// What [`tree_reading`] finds: id, type, time, NPN, and `data` or why not.
+type TreeReading = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Result<Option<Map<String, Value>>, NotUnderstood>,
+);
+
+fn tree_reading(body: &[u8]) -> TreeReading {
+    let strict = serde_json::from_slice::<Value>(body);
+    let Ok(Value::Object(envelope)) = strict else {
+        let reason = if strict.is_ok() {
+            NotUnderstood::NotAnEnvelope
+        } else {
+            NotUnderstood::NotJson
+        };
+        return (None, None, None, None, Err(reason));
+    };
+    let text = |value: Option<&Value>| value.and_then(Value::as_str).map(str::to_owned);
+    let data = envelope.get("data");
+    let npn_field = data.and_then(|data| data.get("npn"));
+    let npn = npn_field.and_then(|npn| normalise_npn(npn).ok());
+    let timestamp = envelope.get("timestamp").filter(|value| !value.is_null());
+    let occurred_at = text(timestamp).and_then(|t| parse_timestamp_micros(&t));
+    let (id, event_type) = (text(envelope.get("id")), text(envelope.get("type")));
+    let outcome = match (&id, &event_type, data) {
+        (Some(_), Some(_), _) if timestamp.is_some() && occurred_at.is_none() => {
+            Err(NotUnderstood::InvalidTimestamp)
+        }
+        (Some(_), Some(t), data) => match (TypeShape::of(t), data) {
+            (None, _) => Err(NotUnderstood::UnknownType),
+            (Some(_), Some(Value::Object(map))) if map.contains_key("npn") && npn.is_none() => {
+                Err(NotUnderstood::InvalidNpn)
+            }
+            (Some(shape), Some(Value::Object(map)))
+                if shape.needs_npn() && !map.contains_key("npn") =>
+            {
+                Err(NotUnderstood::MissingNpn)
+            }
+            (Some(_), Some(Value::Object(map))) => Ok(Some(map.clone())),
+            (Some(_), _) => Err(NotUnderstood::DataNotObject),
+        },
+        _ => Err(NotUnderstood::NotAnEnvelope),
+    };
+    (id, event_type, occurred_at, npn, outcome)
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        "[a-z0-9 é\"\\\\]{0,6}".prop_map(Value::from),
+        Just(Value::from("2025-07-24T22:51:05Z")),
+        Just(Value::from("0012")),
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::from),
+            prop::collection::btree_map("[a-c]|npn|id|runDate", inner, 0..4)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+fn envelope() -> impl Strategy<Value = String> {
+    let event_type = prop_oneof![
+        Just("id.producer.updated"),
+        Just("id.producer.phone.updated"),
+        Just("producersync.npn.activated"),
+        Just("producersync.updates_available"),
+        Just("brand.new"),
+    ];
+    let field = prop::collection::btree_map("id|type|timestamp|data|extra", json_value(), 0..5);
+    (field, event_type, json_value(), any::<bool>(), any::<u8>()).prop_map(
+        |(mut fields, event_type, data, typed, layout)| {
+            if typed {
+                fields.insert("type".to_owned(), Value::from(event_type));
+                fields.insert("id".to_owned(), Value::from("e"));
+                fields.insert("data".to_owned(), data);
+            }
+            let object = Value::Object(fields.into_iter().collect());
+            match layout % 3 {
+                0 => object.to_string(),
+                1 => serde_json::to_string_pretty(&object).unwrap_or_default(),
+                // A repeated key: the first occurrence is overridden.
+                _ => format!(r#"{{"id": 7, {}"#, &object.to_string()[1..]),
+            }
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn reading_raw_fields_agrees_with_a_strict_tree(body in envelope()) {
+        let parsed = interpret(body.as_bytes());
+        let (id, event_type, occurred_at, npn, outcome) = tree_reading(body.as_bytes());
+        prop_assert_eq!(&parsed.event_id, &id, "{}", body);
+        prop_assert_eq!(&parsed.event_type, &event_type);
+        prop_assert_eq!(parsed.occurred_at, occurred_at);
+        prop_assert_eq!(&parsed.npn, &npn);
+        match (parsed.outcome, outcome) {
+            (Err(reason), expected) => prop_assert!(expected.is_err_and(|e| e == reason) || matches!(reason, NotUnderstood::MissingRecordId | NotUnderstood::MissingRunDate), "{body}: {reason:?}"),
+            (Ok(kind), Ok(Some(data))) => {
+                if let EventKind::ProfileUpdated { profile } = &kind {
+                    prop_assert_eq!(&profile.to_map(), &data);
+                }
+                if let EventKind::SubRecordUpdated { fields, .. } = &kind {
+                    prop_assert_eq!(&fields.to_map(), &data);
+                }
+            }
+            (Ok(kind), expected) => prop_assert!(false, "{body}: {kind:?} but {expected:?}"),
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Producers as GraphQL sees them: folded state, masked.
 
+use agentsync_events::SubRecordKind;
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, Json, Object};
 use chrono::{DateTime, Utc};
@@ -76,13 +77,19 @@ impl SubRecord {
 }
 
 impl Producer {
-    fn sub_records(&self, kind: &str) -> Vec<SubRecord> {
+    fn sub_records(&self, kind: SubRecordKind) -> Vec<SubRecord> {
         self.state
             .live_sub_records(kind)
             .map(|(id, record)| SubRecord {
                 id: id.clone(),
                 updated_at: record.stamp.time,
-                fields: Value::Object(record.value.clone().unwrap_or_default()),
+                fields: Value::Object(
+                    record
+                        .value
+                        .as_ref()
+                        .map(|fields| fields.to_map())
+                        .unwrap_or_default(),
+                ),
             })
             .collect()
     }
@@ -125,7 +132,7 @@ impl Producer {
     /// The latest profile, sensitive fields masked.
     async fn profile(&self) -> Option<Json<Value>> {
         let profile = self.state.profile.as_ref()?;
-        Some(masked(Value::Object(profile.value.clone())))
+        Some(masked(Value::Object(profile.value.to_map())))
     }
     /// When the latest profile event occurred.
     async fn profile_updated_at(&self) -> Option<DateTime<Utc>> {
@@ -136,19 +143,19 @@ impl Producer {
     }
     /// Current addresses.
     async fn addresses(&self) -> Vec<SubRecord> {
-        self.sub_records("address")
+        self.sub_records(SubRecordKind::Address)
     }
     /// Current phones.
     async fn phones(&self) -> Vec<SubRecord> {
-        self.sub_records("phone")
+        self.sub_records(SubRecordKind::Phone)
     }
     /// Current bank accounts (numbers masked).
     async fn bank_accounts(&self) -> Vec<SubRecord> {
-        self.sub_records("bank_account")
+        self.sub_records(SubRecordKind::BankAccount)
     }
     /// Current errors-and-omissions policies.
     async fn errors_and_omissions(&self) -> Vec<SubRecord> {
-        self.sub_records("errors_and_omissions")
+        self.sub_records(SubRecordKind::ErrorsAndOmissions)
     }
     /// This producer's events, oldest first, including late and unfolded ones.
     #[graphql(complexity = "connection_complexity(child_complexity, first)")]

@@ -1,4 +1,4 @@
-use agentsync_events::SubRecordKind;
+use agentsync_events::{RawObject, SubRecordKind};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -16,10 +16,10 @@ fn event(npn: &str, time: i64, id: &str, kind: EventKind) -> FoldEvent {
     }
 }
 
-fn fields(value: Value) -> Map<String, Value> {
+fn fields(value: Value) -> RawObject {
     match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
+        Value::Object(map) => RawObject::from_map(&map),
+        _ => RawObject::from_map(&Map::new()),
     }
 }
 
@@ -76,7 +76,10 @@ fn a_late_older_profile_does_not_overwrite_a_newer_one() {
         },
     );
     let state = &fold_all(&[newer, older]).producers["1"];
-    let profile = state.profile.as_ref().map(|p| p.value["firstName"].clone());
+    let profile = state
+        .profile
+        .as_ref()
+        .map(|p| p.value.to_map()["firstName"].clone());
     assert_eq!(profile, Some(json!("New")));
     assert_eq!(state.event_count, 2);
 }
@@ -149,7 +152,10 @@ fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
         },
     );
     let state = &fold_all(&[p1, del, p2, late_update]).producers["1"];
-    let live: Vec<&String> = state.live_sub_records("phone").map(|(id, _)| id).collect();
+    let live: Vec<&String> = state
+        .live_sub_records(SubRecordKind::Phone)
+        .map(|(id, _)| id)
+        .collect();
     assert_eq!(live, ["ph_2"]);
 }
 
