@@ -14,6 +14,7 @@ use webhook_verify::Secret;
 
 use crate::audit::LogAudit;
 use crate::events::Rng;
+use crate::http1::Http1Clients;
 use crate::ingest::{deliver, webhook_id};
 use crate::load::drive;
 use crate::queries::rebuild;
@@ -58,15 +59,14 @@ pub async fn run(
     for round in 0..kills {
         let server = ServerProcess::start(binary, &url, &dir.join("crash-server.log")).await?;
         report.retries_deduplicated += resend(&server, &secret, &acked, &mut rng).await?;
-        let endpoint = Arc::new(format!("{}/webhooks/agentsync", server.base_url));
-        let http = reqwest::Client::new();
+        let http = Arc::new(Http1Clients::new(&server.base_url, connections)?);
         let load_secret = secret.clone();
         let load = tokio::spawn(drive(
             connections,
             Duration::from_secs(3),
             move |worker, sequence| {
-                let (http, url, secret) = (http.clone(), endpoint.clone(), load_secret.clone());
-                async move { deliver(&http, &url, &secret, round * 1_000 + worker, sequence).await }
+                let (http, secret) = (http.clone(), load_secret.clone());
+                async move { deliver(&http, &secret, round * 1_000 + worker, sequence).await }
             },
         ));
         tokio::time::sleep(Duration::from_millis(200 + rng.below(1_300))).await;
@@ -101,14 +101,11 @@ async fn resend(
     acked: &[(usize, u64)],
     rng: &mut Rng,
 ) -> anyhow::Result<usize> {
-    let http = reqwest::Client::new();
-    let url = format!("{}/webhooks/agentsync", server.base_url);
+    let http = Http1Clients::new(&server.base_url, 1)?;
     let mut deduplicated = 0;
     for _ in 0..acked.len().min(20) {
         let (worker, sequence) = acked[rng.below(acked.len() as u64) as usize];
-        if crate::ingest::deliver_expecting(&http, &url, secret, worker, sequence, "duplicate")
-            .await
-        {
+        if crate::ingest::deliver_expecting(&http, secret, worker, sequence, "duplicate").await {
             deduplicated += 1;
         } else {
             bail!(

@@ -10,6 +10,7 @@ use webhook_verify::{Secret, sign};
 
 use crate::audit::LogAudit;
 use crate::events::{Rng, body};
+use crate::http1::Http1Clients;
 use crate::load::{LoadResult, drive};
 use crate::server_process::{SECRET, ServerProcess, fresh_database};
 
@@ -25,13 +26,6 @@ pub struct IngestReport {
     pub verified: u64,
 }
 
-fn client(connections: usize) -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(connections)
-        .build()
-        .unwrap_or_default()
-}
-
 /// Runs the healthz ceiling, then ingest, on a fresh database in `dir`.
 pub async fn run(
     server_binary: &Path,
@@ -41,28 +35,25 @@ pub async fn run(
 ) -> anyhow::Result<IngestReport> {
     let url = fresh_database(dir, "ingest.db");
     let server = ServerProcess::start(server_binary, &url, &dir.join("ingest-server.log")).await?;
-    let http = client(connections);
+    let http = Arc::new(Http1Clients::new(&server.base_url, connections)?);
 
-    let health_url = Arc::new(format!("{}/healthz", server.base_url));
     let ceiling = {
-        let (http, url) = (http.clone(), health_url.clone());
-        drive(connections, duration, move |_, _| {
-            let (http, url) = (http.clone(), url.clone());
+        let http = http.clone();
+        drive(connections, duration, move |worker, _| {
+            let http = http.clone();
             async move {
-                http.get(url.as_str())
-                    .send()
+                http.get(worker, "/healthz")
                     .await
-                    .is_ok_and(|r| r.status().is_success())
+                    .is_some_and(|answer| answer.success)
             }
         })
         .await
     };
 
     let secret = Arc::new(Secret::parse(SECRET)?);
-    let webhook_url = Arc::new(format!("{}/webhooks/agentsync", server.base_url));
     let ingest = drive(connections, duration, move |worker, sequence| {
-        let (http, url, secret) = (http.clone(), webhook_url.clone(), secret.clone());
-        async move { deliver(&http, &url, &secret, worker, sequence).await }
+        let (http, secret) = (http.clone(), secret.clone());
+        async move { deliver(&http, &secret, worker, sequence).await }
     })
     .await;
     let peak_rss_mib = server.peak_rss_mib();
@@ -83,22 +74,15 @@ pub fn webhook_id(worker: usize, sequence: u64) -> String {
 }
 
 /// Delivers a worker's n-th event; true when it was answered `accepted`.
-pub async fn deliver(
-    http: &reqwest::Client,
-    url: &str,
-    secret: &Secret,
-    worker: usize,
-    sequence: u64,
-) -> bool {
-    deliver_expecting(http, url, secret, worker, sequence, "accepted").await
+pub async fn deliver(http: &Http1Clients, secret: &Secret, worker: usize, sequence: u64) -> bool {
+    deliver_expecting(http, secret, worker, sequence, "accepted").await
 }
 
 /// Delivers a worker's n-th event — the same body every time, signed with
 /// a fresh timestamp as a sender's retry is — and says whether the answer's
 /// status is `expected`.
 pub async fn deliver_expecting(
-    http: &reqwest::Client,
-    url: &str,
+    http: &Http1Clients,
     secret: &Secret,
     worker: usize,
     sequence: u64,
@@ -120,23 +104,16 @@ pub async fn deliver_expecting(
         occurred,
     );
     let signature = sign(secret, &id, now, payload.as_bytes());
-    let answer = http
-        .post(url)
-        .header("content-type", "application/json")
-        .header("webhook-id", &id)
-        .header("webhook-timestamp", now.to_string())
-        .header("webhook-signature", signature)
-        .body(payload)
-        .send()
-        .await;
+    let timestamp = now.to_string();
+    let headers = [
+        ("webhook-id", id.as_str()),
+        ("webhook-timestamp", timestamp.as_str()),
+        ("webhook-signature", signature.as_str()),
+    ];
     let wanted = format!("\"{expected}\"");
-    match answer {
-        Ok(response) if response.status().is_success() => response
-            .text()
-            .await
-            .is_ok_and(|text| text.contains(&wanted)),
-        _ => false,
-    }
+    http.post_json(worker, "/webhooks/agentsync", &headers, payload)
+        .await
+        .is_some_and(|answer| answer.success && answer.text.contains(&wanted))
 }
 
 /// Every acknowledged webhook id must be in the log exactly once, at

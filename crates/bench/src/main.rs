@@ -7,6 +7,7 @@ mod audit;
 mod crash;
 mod dataset;
 mod events;
+mod http1;
 mod ingest;
 mod load;
 mod queries;

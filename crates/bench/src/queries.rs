@@ -1,5 +1,6 @@
 //! Query throughput and latency against a server holding the bulk log.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -7,6 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
 use crate::events::Rng;
+use crate::http1::Http1Clients;
 use crate::load::{LoadResult, drive};
 use crate::server_process::{ADMIN_TOKEN, ServerProcess};
 
@@ -27,9 +29,8 @@ async fn post(
 /// Drives GraphQL requests built from a random NPN of the dataset at
 /// `connections` for `duration`; `request(npn)` gives the JSON body and
 /// `answered` checks the answer's text. The load generator shares the
-/// machine with the server, so it stays lean: the URL is parsed once,
-/// bodies are formatted as text and answers are checked without being
-/// parsed.
+/// machine with the server, so it stays lean: one connection per worker,
+/// bodies formatted as text, answers checked without being parsed.
 async fn random_npn_load(
     server: &ServerProcess,
     npns: u64,
@@ -38,27 +39,19 @@ async fn random_npn_load(
     request: fn(u64) -> String,
     answered: fn(&str) -> bool,
 ) -> LoadResult {
-    let http = reqwest::Client::new();
-    let Ok(url) = reqwest::Url::parse(&format!("{}/graphql", server.base_url)) else {
+    let Ok(http) = Http1Clients::new(&server.base_url, connections) else {
         return LoadResult::default();
     };
+    let http = Arc::new(http);
     drive(connections, duration, move |worker, sequence| {
-        let (http, url) = (http.clone(), url.clone());
+        let http = http.clone();
         async move {
             let npn = 1_000_000 + Rng::new((worker as u64) << 40 | sequence).below(npns);
-            let answer = http
-                .post(url)
-                .header("content-type", "application/json")
-                .body(request(npn))
-                .send()
-                .await;
-            match answer {
-                Ok(response) if response.status().is_success() => response
-                    .text()
-                    .await
-                    .is_ok_and(|text| !text.contains("\"errors\"") && answered(&text)),
-                _ => false,
-            }
+            http.post_json(worker, "/graphql", &[], request(npn))
+                .await
+                .is_some_and(|answer| {
+                    answer.success && !answer.text.contains("\"errors\"") && answered(&answer.text)
+                })
         }
     })
     .await

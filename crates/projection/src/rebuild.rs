@@ -214,12 +214,23 @@ impl Projector {
             (GlobalState::default(), 0i64, 0i64);
         for index in 0..passes {
             let share = Share { index, of: passes };
+            let pass_started = Instant::now();
             let pass = self.fold_pass(head, share, per_pass).await?;
+            let folded = pass_started.elapsed();
             if pass.share.folds_global_facts() {
                 global = pass.global;
                 events_read = pass.entries_read;
             }
+            let producers = pass.states.len();
             producers_written += self.write_shadow(generation, pass.states).await?;
+            tracing::info!(
+                pass = index + 1,
+                passes,
+                producers,
+                fold_ms = folded.as_millis() as u64,
+                write_ms = (pass_started.elapsed() - folded).as_millis() as u64,
+                "rebuild pass done"
+            );
         }
 
         // The catch-up reads inside the swap's immediate transaction: it
