@@ -30,9 +30,28 @@ use crate::status_page::show_status_page;
 use async_graphql_axum::GraphQLSubscription;
 use graphql_api::ProjectorSchema;
 
-/// What every handler can reach.
+/// What every handler can reach, shared: axum clones the state for every
+/// request, so it is one reference count to bump, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    /// Shares `parts` with every handler.
+    pub fn new(parts: AppParts) -> Self {
+        Self(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppParts {
     /// The validated configuration.
     pub config: Arc<ServeConfig>,
     /// The database, for reads.

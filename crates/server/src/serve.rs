@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::config::{ConfigError, ServeConfig, ensure_database_folder};
 use crate::metrics;
 use crate::rejections::RejectionRecorder;
-use crate::router::{AppState, build_router};
+use crate::router::{AppParts, AppState, build_router};
 
 /// How often refused-delivery counts are written to the store.
 const REJECTION_FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_millis(500);
@@ -57,14 +57,14 @@ pub async fn serve(
     metrics::prometheus();
     let rejections = RejectionRecorder::default();
     let flusher = rejections.spawn_flusher(store.clone(), REJECTION_FLUSH_PERIOD);
-    let state = AppState {
+    let state = AppState::new(AppParts {
         config: Arc::new(config),
         store: store.clone(),
         writer,
         schema,
         projector,
         rejections: rejections.clone(),
-    };
+    });
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "producer-projector is listening");
     }
