@@ -279,13 +279,13 @@ impl Projector {
             global: GlobalState::default(),
             entries_read: 0,
         };
-        let mut next_page = self.read_page_ahead(0, head);
+        let mut next_page = self.read_page_ahead(0, head).await;
         loop {
             let page = next_page.await.map_err(|_| StoreError::Interrupted)??;
             let Some(last) = page.last() else {
                 return Ok(pass);
             };
-            next_page = self.read_page_ahead(last.position, head);
+            next_page = self.read_page_ahead(last.position, head).await;
             pass.fold_page(&page);
         }
     }
@@ -313,13 +313,14 @@ impl Projector {
                 previous.await.map_err(|_| StoreError::Interrupted)??;
             }
             let store = self.store.clone();
-            writing = Some(tokio::spawn(async move {
+            let write = async move {
                 store
                     .write_direct(move |txn| {
                         upsert_producers_in(txn, generation, rows, &HashMap::new())
                     })
                     .await
-            }));
+            };
+            writing = Some(start_now(write).await);
         }
         if let Some(last) = writing {
             last.await.map_err(|_| StoreError::Interrupted)??;
@@ -328,14 +329,28 @@ impl Projector {
     }
 
     /// Starts reading the page of entries after `after`, up to `head`.
-    fn read_page_ahead(
+    async fn read_page_ahead(
         &self,
         after: i64,
         head: i64,
     ) -> JoinHandle<Result<Vec<BodyRow>, StoreError>> {
         let store = self.store.clone();
-        tokio::spawn(async move { store.entries_in_order(after, head, READ_PAGE).await })
+        start_now(async move { store.entries_in_order(after, head, READ_PAGE).await }).await
     }
+}
+
+/// Spawns `work` and yields once, so that it starts now, to overlap the
+/// CPU-bound work this task does next. A task spawned from a runtime worker
+/// goes to that worker's LIFO slot, which other workers do not steal: it
+/// would otherwise wait for this task's next await, after the work it was
+/// meant to overlap (a rebuild run by the server, not from `main`, folded
+/// and read one page after the other: 3.0-3.7 s instead of 2.1-2.6 s).
+async fn start_now<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> JoinHandle<T> {
+    let handle = tokio::spawn(work);
+    tokio::task::yield_now().await;
+    handle
 }
 
 fn report(generation: i64, figures: RebuildFigures, started: Instant) -> RebuildReport {
