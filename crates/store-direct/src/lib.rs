@@ -27,7 +27,7 @@ mod url;
 mod writer;
 
 pub use reader::DirectReader;
-pub use sea_orm::{DbErr, QueryResult};
+pub use sea_orm::{DbBackend, DbErr, QueryResult, Statement};
 pub use url::sqlite_file_path;
 pub use writer::{DirectTxn, DirectWriter, WriterPragmas};
 

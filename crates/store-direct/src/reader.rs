@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sea_orm::sea_query::SelectStatement;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement};
 
 use crate::DirectError;
 use crate::connections::ThreadConnections;
@@ -31,7 +31,12 @@ impl DirectReader {
 
     /// Every row `select` returns.
     pub fn query_all(&self, select: &SelectStatement) -> Result<Vec<QueryResult>, DirectError> {
-        let statement = DbBackend::Sqlite.build(select);
+        self.query_all_built(DbBackend::Sqlite.build(select))
+    }
+
+    /// Every row an already built statement returns: for a hot query whose
+    /// SQL text is built once and reused with new values.
+    pub fn query_all_built(&self, statement: Statement) -> Result<Vec<QueryResult>, DirectError> {
         Ok(self.connections.with(|db| db.query_all_raw(statement))??)
     }
 }
