@@ -318,13 +318,27 @@ const EVERYTHING: &str = r#"{
   projection { appliedPosition logHead lag codeFoldVersion }
 }"#;
 
-#[tokio::test]
-async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() {
+/// A server that took 300 random deliveries (seeded by `seed`), with every
+/// query's answer and the stored state rows, for before/after comparisons.
+async fn projection_of_random_stream(
+    seed: u64,
+) -> (
+    tempfile::TempDir,
+    TestServer,
+    serde_json::Value,
+    Vec<(String, String, String)>,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;
-    deliver_random_stream(&server, 300, 0xC0FFEE).await;
+    deliver_random_stream(&server, 300, seed).await;
     let before = server.query(EVERYTHING, json!({})).await;
     let rows_before = current_states(&server).await;
+    (dir, server, before, rows_before)
+}
+
+#[tokio::test]
+async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() {
+    let (_dir, server, before, rows_before) = projection_of_random_stream(0xC0FFEE).await;
 
     let rebuilt = server.graphql_as(
         "mutation { rebuildProjection { generation eventsFolded producersWritten durationMs eventsPerSecond } }",
@@ -356,11 +370,7 @@ async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() 
 
 #[tokio::test]
 async fn a_rebuild_in_several_passes_gives_the_same_projection_as_one_pass() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start(test_config(&dir)).await;
-    deliver_random_stream(&server, 300, 0xFEED).await;
-    let before = server.query(EVERYTHING, json!({})).await;
-    let rows_before = current_states(&server).await;
+    let (_dir, server, before, rows_before) = projection_of_random_stream(0xFEED).await;
     assert!(
         rows_before.len() > 3,
         "too few producers for several passes"
