@@ -162,14 +162,26 @@ fn read_fields(text: &str) -> Option<Interpretation> {
 
 /// Whether a body must be parsed strictly before it is read field by field:
 /// when it is not an object, or where skipping over raw text is more lenient
-/// than parsing it (`\u` escapes, which may be lone surrogates; nesting
-/// that may exceed the parser's depth limit of 128), or where an object may
-/// repeat a key (a struct refuses a repeated field; a strict parse keeps
-/// the last).
+/// than parsing it, or where an object may repeat a key (a struct refuses a
+/// repeated field; a strict parse keeps the last). Skipping accepts what a
+/// strict parse refuses in three places: `\u` escapes (a lone surrogate),
+/// nesting beyond the parser's depth limit of 128, and numbers beyond
+/// `f64`'s range, which need an exponent or 309 digits. The checks are
+/// conservative: they may send a body the strict way for nothing (an `e`
+/// after a digit inside a string), never the other way.
 fn needs_strict_parse(text: &str) -> bool {
-    !text.trim_start().starts_with('{')
-        || text.contains("\\u")
-        || text.bytes().filter(|&b| b == b'{' || b == b'[').count() >= 128
+    if !text.trim_start().starts_with('{') || text.contains("\\u") {
+        return true;
+    }
+    let (mut openings, mut digits, mut exponent, mut after_digit) = (0usize, 0usize, false, false);
+    for byte in text.bytes() {
+        let digit = byte.is_ascii_digit();
+        openings += usize::from(byte == b'{' || byte == b'[');
+        digits += usize::from(digit);
+        exponent |= after_digit && (byte | 0x20) == b'e';
+        after_digit = digit;
+    }
+    openings >= 128 || digits >= 309 || exponent
 }
 
 /// The envelope's fields as raw text. A field that is present stays

@@ -29,10 +29,10 @@ impl RawObject {
     }
 
     /// The object's fields. An object whose text serde_json cannot
-    /// represent as a map (a number out of range, a lone UTF-16
-    /// surrogate) reads as empty; [`crate::interpret`] sends bodies with
-    /// escapes or deep nesting through a strict parse first, so this is
-    /// limited to numbers beyond `f64`.
+    /// represent as a map reads as empty; [`crate::interpret`] sends every
+    /// body whose text a strict parse might refuse (escapes, deep nesting,
+    /// numbers beyond `f64`) through one first, so an interpreted event's
+    /// objects always read whole.
     pub fn to_map(&self) -> Map<String, Value> {
         serde_json::from_str(self.0.get()).unwrap_or_default()
     }

@@ -193,13 +193,13 @@ fn tree_reading(body: &[u8]) -> TreeReading {
         }
         (Some(_), Some(t), data) => match (TypeShape::of(t), data) {
             (None, _) => Err(NotUnderstood::UnknownType),
-            (Some(_), Some(Value::Object(map))) if map.contains_key("npn") && npn.is_none() => {
-                Err(NotUnderstood::InvalidNpn)
-            }
             (Some(shape), Some(Value::Object(map)))
                 if shape.needs_npn() && !map.contains_key("npn") =>
             {
                 Err(NotUnderstood::MissingNpn)
+            }
+            (Some(shape), Some(Value::Object(_))) if shape.needs_npn() && npn.is_none() => {
+                Err(NotUnderstood::InvalidNpn)
             }
             (Some(_), Some(Value::Object(map))) => Ok(Some(map.clone())),
             (Some(_), _) => Err(NotUnderstood::DataNotObject),
@@ -209,6 +209,22 @@ fn tree_reading(body: &[u8]) -> TreeReading {
     (id, event_type, occurred_at, npn, outcome)
 }
 
+/// A placeholder string the generated envelopes replace by a number.
+const NUMBER: &str = "@number";
+
+/// Numbers as a sender may write them, some beyond what a strict parse
+/// accepts (out of `f64`'s range).
+static NUMBERS: std::sync::LazyLock<[String; 6]> = std::sync::LazyLock::new(|| {
+    [
+        "1e400".to_owned(),
+        "-2.5E-3".to_owned(),
+        "1e308".to_owned(),
+        format!("1{}", "0".repeat(400)),
+        "123456789012345678901234567890".to_owned(),
+        "7".to_owned(),
+    ]
+});
+
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -217,6 +233,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         "[a-z0-9 é\"\\\\]{0,6}".prop_map(Value::from),
         Just(Value::from("2025-07-24T22:51:05Z")),
         Just(Value::from("0012")),
+        // Replaced by a number written as text (see `NUMBERS`).
+        Just(Value::from(NUMBER)),
     ];
     leaf.prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
@@ -244,12 +262,14 @@ fn envelope() -> impl Strategy<Value = String> {
                 fields.insert("data".to_owned(), data);
             }
             let object = Value::Object(fields.into_iter().collect());
-            match layout % 3 {
+            let text = match layout % 3 {
                 0 => object.to_string(),
                 1 => serde_json::to_string_pretty(&object).unwrap_or_default(),
                 // A repeated key: the first occurrence is overridden.
                 _ => format!(r#"{{"id": 7, {}"#, &object.to_string()[1..]),
-            }
+            };
+            let number = &NUMBERS[usize::from(layout) % NUMBERS.len()];
+            text.replace(&format!("\"{NUMBER}\""), number)
         },
     )
 }
