@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 
 use crate::event::FoldEvent;
 use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
-use crate::fold::{FOLD_VERSION, fold, fold_global};
+use crate::fold::{FOLD_VERSION, fold_global, fold_owned};
 use crate::rebuild::{PRODUCERS_PER_PASS, RebuildReport};
 use crate::state::{GlobalState, ProducerState};
 
@@ -108,7 +108,7 @@ fn apply_batch(
         .map(|a| a.entry.position)
         .max()
         .unwrap_or(meta.applied_position);
-    let states = fold_into_generation(txn, &meta, head, &events)?;
+    let states = fold_into_generation(txn, &meta, head, events)?;
     if !want_changes {
         return Ok(Vec::new());
     }
@@ -120,12 +120,14 @@ fn apply_batch(
 
 /// Folds positioned events into a generation as stored: loads the
 /// producers they name, folds, writes them back, folds the global facts,
-/// and records `applied_position`. Returns the producers' new states.
+/// and records `applied_position`. Returns the producers' new states. The
+/// events are taken, so their payloads move into the states (this runs on
+/// the commit path).
 pub(crate) fn fold_into_generation(
     txn: &DirectTxn,
     meta: &ProjectionMeta,
     applied_position: i64,
-    events: &[(i64, FoldEvent)],
+    events: Vec<(i64, FoldEvent)>,
 ) -> Result<StatesByNpn, ProjectorError> {
     let npns: Vec<String> = events.iter().filter_map(|(_, e)| e.npn.clone()).collect();
     let rows = load_producers_in(txn, meta.generation, npns)?;
@@ -136,11 +138,11 @@ pub(crate) fn fold_into_generation(
     let mut states = decode_rows(rows)?;
     let mut global: GlobalState = serde_json::from_str(&meta.global_state)?;
     for (position, event) in events {
-        global = fold_global(global, event);
+        global = fold_global(global, &event);
         if let Some(npn) = &event.npn {
             let (state, last_position) = states.entry(npn.clone()).or_default();
-            *state = fold(std::mem::take(state), event);
-            *last_position = (*last_position).max(*position);
+            *last_position = (*last_position).max(position);
+            *state = fold_owned(std::mem::take(state), event);
         }
     }
     upsert_producers_in(txn, meta.generation, encode_rows(&states)?, &stored_status)?;

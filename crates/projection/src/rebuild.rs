@@ -178,7 +178,7 @@ impl CatchUp {
             .collect();
         let mut meta = shadow_meta(self.generation);
         meta.global_state = self.global_state;
-        let caught_up = fold_into_generation(txn, &meta, late_head, &late_events)?;
+        let caught_up = fold_into_generation(txn, &meta, late_head, late_events)?;
         let figures = RebuildFigures {
             events_folded: self.events_read + late.len() as i64,
             producers_written: self.producers_written + caught_up.len() as i64,
