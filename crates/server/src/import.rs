@@ -106,6 +106,7 @@ pub async fn import_file(database_url: &str, path: &Path) -> Result<ImportReport
     let append_seconds = started.elapsed().as_secs_f64();
     let projector = Projector::new(store, Default::default());
     let rebuild = projector.rebuild().await.map_err(ServeError::from)?;
+    projector.retired().await;
     Ok(ImportReport {
         lines,
         appended,

@@ -84,5 +84,7 @@ pub async fn rebuild_offline(database_url: &str) -> Result<RebuildReport, ServeE
     ensure_database_folder(database_url)?;
     let store = Store::open(&StoreOptions::new(database_url.to_owned())).await?;
     let projector = Projector::new(store, Default::default());
-    Ok(projector.rebuild().await?)
+    let report = projector.rebuild().await?;
+    projector.retired().await;
+    Ok(report)
 }

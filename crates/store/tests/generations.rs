@@ -1,0 +1,64 @@
+//! Deleting replaced generations in chunks.
+
+use event_store::projection_queries::{
+    delete_generations_before, insert_meta, latest_generation, load_producers, upsert_producers,
+};
+use event_store::{ProducerRow, ProjectionMeta, Store, StoreOptions};
+
+fn meta(generation: i64) -> ProjectionMeta {
+    ProjectionMeta {
+        generation,
+        is_current: false,
+        fold_version: 1,
+        applied_position: 0,
+        global_state: "{}".to_owned(),
+        started_at: 0,
+        finished_at: None,
+        events_folded: None,
+        producers_written: None,
+        duration_ms: None,
+    }
+}
+
+fn rows(count: usize) -> Vec<ProducerRow> {
+    (0..count)
+        .map(|n| ProducerRow {
+            npn: format!("{}", 100 + n),
+            status: "ACTIVE".to_owned(),
+            state: "{}".to_owned(),
+            last_position: n as i64,
+        })
+        .collect()
+}
+
+fn npns(count: usize) -> Vec<String> {
+    rows(count).into_iter().map(|row| row.npn).collect()
+}
+
+#[tokio::test]
+async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("gen.db").display());
+    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    let db = store.writer_connection();
+    for (generation, count) in [(1, 7), (2, 3), (3, 4), (4, 5)] {
+        insert_meta(db, meta(generation)).await.expect("meta");
+        upsert_producers(db, generation, rows(count))
+            .await
+            .expect("rows");
+    }
+
+    // Chunks of two: 7 rows take four statements, 3 take two.
+    let deleted = delete_generations_before(db, 3, 2).await.expect("deleted");
+
+    assert_eq!(deleted, 10);
+    for (generation, left) in [(1, 0), (2, 0), (3, 4), (4, 5)] {
+        let found = load_producers(db, generation, npns(10))
+            .await
+            .expect("rows");
+        assert_eq!(found.len(), left, "generation {generation}");
+    }
+    assert_eq!(latest_generation(db).await.expect("latest"), 4);
+    let again = delete_generations_before(db, 3, 2).await.expect("deleted");
+    assert_eq!(again, 0, "nothing older is left");
+}
