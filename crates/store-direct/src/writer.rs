@@ -93,10 +93,20 @@ impl DirectTxn<'_> {
         Ok(self.db.query_all_raw(DbBackend::Sqlite.build(select))?)
     }
 
-    /// Runs an `INSERT`.
-    pub fn insert(&self, insert: &InsertStatement) -> Result<(), DirectError> {
-        self.db.execute_raw(DbBackend::Sqlite.build(insert))?;
-        Ok(())
+    /// Runs an `INSERT` as `INSERT OR FAIL`: a constraint it breaks still
+    /// fails it, and the transaction is then rolled back whole, as every
+    /// error inside [`DirectWriter::transaction`] is. Under SQLite's default
+    /// (`ABORT`), a multi-row insert inside a transaction must be undoable
+    /// on its own, so SQLite first copies every page it changes into a
+    /// statement journal: 5.6% of the log writer's time in `perf`, for an
+    /// undo this writer never needs. Returns how many rows it inserted or
+    /// updated.
+    pub fn insert(&self, insert: &InsertStatement) -> Result<u64, DirectError> {
+        let mut statement = DbBackend::Sqlite.build(insert);
+        if let Some(rest) = statement.sql.strip_prefix("INSERT INTO ") {
+            statement.sql = format!("INSERT OR FAIL INTO {rest}");
+        }
+        Ok(self.db.execute_raw(statement)?.rows_affected())
     }
 
     /// Runs an `UPDATE`; returns how many rows it changed.

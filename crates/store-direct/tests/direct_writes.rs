@@ -1,0 +1,89 @@
+//! The direct writer's inserts (`INSERT OR FAIL`) inside its transactions.
+
+use std::time::Duration;
+
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, Database};
+use store_direct::{DirectError, DirectWriter, WriterPragmas};
+
+/// A file with table `t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)` and its
+/// direct writer.
+fn fixture() -> (tempfile::TempDir, DirectWriter) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("t.db");
+    let db = Database::connect(format!("sqlite:{}?mode=rwc", path.display())).expect("open");
+    db.execute_unprepared(
+        "PRAGMA journal_mode = WAL; CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL);",
+    )
+    .expect("create");
+    let pragmas = WriterPragmas {
+        busy_timeout: Duration::from_secs(1),
+        wal_autocheckpoint: 1_000,
+        max_page_count: None,
+    };
+    let writer = DirectWriter::for_url(&format!("sqlite://{}", path.display()), pragmas)
+        .expect("a SQLite file");
+    (dir, writer)
+}
+
+fn rows(pairs: &[(&str, Option<i64>)]) -> InsertStatement {
+    let mut insert = Query::insert();
+    insert
+        .into_table(Alias::new("t"))
+        .columns([Alias::new("k"), Alias::new("v")]);
+    for (key, value) in pairs {
+        insert.values_panic([(*key).into(), (*value).into()]);
+    }
+    insert
+}
+
+fn count() -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::col(Alias::new("k")).count(), Alias::new("n"))
+        .from(Alias::new("t"))
+        .to_owned()
+}
+
+fn rows_in(writer: &DirectWriter) -> i64 {
+    writer
+        .transaction(|txn| {
+            let rows = txn.query_all(&count())?;
+            Ok::<_, DirectError>(rows[0].try_get::<i64>("", "n").expect("n"))
+        })
+        .expect("count")
+}
+
+#[test]
+fn an_insert_says_how_many_rows_it_wrote() {
+    let (_dir, writer) = fixture();
+    let inserted = writer
+        .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2))])))
+        .expect("inserted");
+    assert_eq!(inserted, 2);
+    assert_eq!(rows_in(&writer), 2);
+}
+
+#[test]
+fn a_broken_constraint_fails_the_insert_and_the_transaction_keeps_nothing() {
+    let (_dir, writer) = fixture();
+    writer
+        .transaction(|txn| txn.insert(&rows(&[("a", Some(1))])))
+        .expect("first row");
+    for broken in [
+        // The second row repeats the first one's key.
+        rows(&[("b", Some(2)), ("a", Some(3))]),
+        // The second row has no value.
+        rows(&[("c", Some(4)), ("d", None)]),
+    ] {
+        let failed = writer.transaction(|txn| {
+            txn.insert(&rows(&[("e", Some(5))]))?;
+            txn.insert(&broken)
+        });
+        assert!(failed.is_err(), "a constraint was broken");
+        assert_eq!(
+            rows_in(&writer),
+            1,
+            "neither the rows before the broken one nor the earlier statement stay"
+        );
+    }
+}
