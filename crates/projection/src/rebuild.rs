@@ -24,7 +24,7 @@ use event_store::projection_queries::{
 use event_store::writer_queries::{
     current_meta_in, entries_after_in, swap_generation_in, upsert_producers_in,
 };
-use event_store::{BodyRow, DirectTxn, ProjectionMeta, RebuildFigures, StoreError};
+use event_store::{BodyRow, DirectTxn, ProjectionMeta, RebuildFigures, Store, StoreError};
 use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
@@ -278,12 +278,15 @@ impl Projector {
             let started = Instant::now();
             let db = store.writer_connection();
             match delete_generations_before(db, generation, DELETE_CHUNK).await {
-                Ok(rows) => tracing::info!(
-                    generation,
-                    rows,
-                    duration_ms = started.elapsed().as_millis() as u64,
-                    "replaced generations deleted"
-                ),
+                Ok(rows) => {
+                    tracing::info!(
+                        generation,
+                        rows,
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        "replaced generations deleted"
+                    );
+                    checkpoint(&store).await;
+                }
                 Err(error) => tracing::warn!(
                     generation,
                     %error,
@@ -372,6 +375,19 @@ impl Projector {
     ) -> JoinHandle<Result<Vec<BodyRow>, StoreError>> {
         let store = self.store.clone();
         start_now(async move { store.entries_in_order(after, head, READ_PAGE).await }).await
+    }
+}
+
+/// Copies the WAL into the database file after a rebuild: the new
+/// generation and the deletions are in the WAL, and once they are copied
+/// readers stop searching the WAL's index for every page they read.
+async fn checkpoint(store: &Store) {
+    match store.checkpoint().await {
+        Ok(Some((wal_frames, copied))) => {
+            tracing::info!(wal_frames, copied, "WAL checkpointed after the rebuild");
+        }
+        Ok(None) => {}
+        Err(error) => tracing::warn!(%error, "the WAL checkpoint after the rebuild failed"),
     }
 }
 

@@ -62,3 +62,22 @@ async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
     let again = delete_generations_before(db, 3, 2).await.expect("deleted");
     assert_eq!(again, 0, "nothing older is left");
 }
+
+#[tokio::test]
+async fn a_checkpoint_copies_every_frame_of_the_wal_into_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("gen.db").display());
+    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    let db = store.writer_connection();
+    insert_meta(db, meta(1)).await.expect("meta");
+    upsert_producers(db, 1, rows(50)).await.expect("rows");
+
+    let (frames, copied) = store
+        .checkpoint()
+        .await
+        .expect("checkpoint")
+        .expect("a SQLite database");
+
+    assert!(frames > 0, "the writes are in the WAL");
+    assert_eq!(copied, frames, "no reader holds frames back");
+}
