@@ -15,6 +15,7 @@ mod parse_cache;
 mod query;
 mod subscription;
 mod types;
+mod validation_cache;
 
 use async_graphql::{SDLExportOptions, Schema};
 use event_store::Store;
@@ -45,6 +46,7 @@ pub struct ApiContext {
 pub fn build_schema(context: ApiContext) -> ProjectorSchema {
     schema_builder()
         .extension(observe::RequestOutcomes)
+        .extension(validation_cache::ValidatedShapes::default())
         .extension(parse_cache::ParsedDocuments::default())
         .data(context)
         .finish()
