@@ -89,6 +89,17 @@ pub fn fold_global(mut global: GlobalState, event: &FoldEvent) -> GlobalState {
     global
 }
 
+/// The global facts of two disjoint sets of events, each folded on its own:
+/// what folding them all would give (each fact is last-writer-wins, so
+/// the order does not matter). A rebuild folds each share of the log on its
+/// own and merges the shares' facts.
+pub fn merge_global(mut global: GlobalState, other: GlobalState) -> GlobalState {
+    if let Some(run_date) = other.run_date {
+        last_writer_wins(&mut global.run_date, &run_date.stamp, run_date.value);
+    }
+    global
+}
+
 /// A whole projection in memory: what a rebuild fills, and what the
 /// property tests compare.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

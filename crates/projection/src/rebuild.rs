@@ -6,8 +6,8 @@
 //!    then write the states into the shadow generation in small
 //!    transactions. When the log names more producers than one pass may
 //!    hold ([`PRODUCERS_PER_PASS`]), each pass folds one share of the NPNs
-//!    (by a hash) and the log is read once per pass, so memory stays
-//!    bounded. Queries and ingest carry on against the current generation
+//!    (`npn % passes`, [`NpnShare`]) and reads only that share's rows, so
+//!    memory stays bounded. Queries and ingest carry on against the current generation
 //!    meanwhile.
 //! 3. Take the writer's gate (appends pause) and, inside one immediate
 //!    transaction, fold what was appended since the head into the shadow
@@ -24,11 +24,13 @@ use event_store::projection_queries::{
 use event_store::writer_queries::{
     current_meta_in, entries_after_in, swap_generation_in, upsert_producers_in,
 };
-use event_store::{BodyRow, DirectTxn, ProjectionMeta, RebuildFigures, Store, StoreError};
+use event_store::{
+    BodyRow, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, Store, StoreError,
+};
 use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
-use crate::fold::{FOLD_VERSION, fold_global, fold_owned};
+use crate::fold::{FOLD_VERSION, fold_global, fold_owned, merge_global};
 use crate::projector::{Projector, ProjectorError, StatesByNpn, encode_rows, fold_into_generation};
 use crate::state::GlobalState;
 
@@ -80,57 +82,31 @@ impl Drop for RaisedFlag<'_> {
     }
 }
 
-/// Which NPNs one pass folds: those whose hash falls in its share. The
-/// first pass also folds the global facts.
-#[derive(Debug, Clone, Copy)]
-struct Share {
-    index: u64,
-    of: u64,
-}
-
-impl Share {
-    fn holds(self, npn: &str) -> bool {
-        // A fixed hash: an NPN lands in the same share in every pass.
-        self.of == 1
-            || npn.bytes().fold(0u64, |hash, byte| {
-                hash.wrapping_mul(31).wrapping_add(u64::from(byte))
-            }) % self.of
-                == self.index
-    }
-
-    fn folds_global_facts(self) -> bool {
-        self.index == 0
-    }
-}
-
 /// What one pass folded: the states of its share of the producers.
 struct PassFold {
-    share: Share,
+    share: NpnShare,
     states: StatesByNpn,
+    /// The global facts of the share's entries (those without an NPN are
+    /// all in share 0); the passes' facts are merged.
     global: GlobalState,
     entries_read: i64,
 }
 
 impl PassFold {
-    /// Folds one page of entries, oldest first. An entry this release cannot
-    /// fold still counts towards its producer's last position, but a
-    /// producer with no foldable entry gets no state.
+    /// Folds one page of the share's entries, oldest first. An entry this
+    /// release cannot fold still counts towards its producer's last
+    /// position, but a producer with no foldable entry gets no state.
     fn fold_page(&mut self, page: &[BodyRow]) {
         self.entries_read += page.len() as i64;
         for entry in page {
-            let npn = match entry.npn.as_deref() {
-                Some(npn) if self.share.holds(npn) => Some(npn),
-                Some(_) => continue,
-                None if self.share.folds_global_facts() => None,
-                None => continue,
-            };
+            debug_assert!(self.share.holds(entry.npn.as_deref()));
             let event = FoldEvent::from_body(&entry.body, entry.received_at);
-            if let Some(event) = &event
-                && self.share.folds_global_facts()
-            {
+            if let Some(event) = &event {
                 self.global = fold_global(std::mem::take(&mut self.global), event);
             }
-            let Some(npn) = npn else { continue };
+            let Some(npn) = entry.npn.as_deref() else {
+                continue;
+            };
             let (state, last_position) = match self.states.get_mut(npn) {
                 Some(slot) => slot,
                 None => self.states.entry(npn.to_owned()).or_default(),
@@ -215,14 +191,12 @@ impl Projector {
         let (mut global, mut events_read, mut producers_written) =
             (GlobalState::default(), 0i64, 0i64);
         for index in 0..passes {
-            let share = Share { index, of: passes };
+            let share = NpnShare { index, of: passes };
             let pass_started = Instant::now();
             let pass = self.fold_pass(head, share, per_pass).await?;
             let folded = pass_started.elapsed();
-            if pass.share.folds_global_facts() {
-                global = pass.global;
-                events_read = pass.entries_read;
-            }
+            global = merge_global(global, pass.global);
+            events_read += pass.entries_read;
             let producers = pass.states.len();
             producers_written += self.write_shadow(generation, pass.states).await?;
             tracing::info!(
@@ -303,13 +277,13 @@ impl Projector {
         let _ = self.retiring.lock().await;
     }
 
-    /// Reads the log up to `head` once, folding the entries of one share of
-    /// the producers; the next page is read (on another thread) while this
-    /// one folds.
+    /// Reads one share of the log up to `head` (the store filters the
+    /// rows), folding its producers; the next page is read (on another
+    /// thread) while this one folds.
     async fn fold_pass(
         &self,
         head: i64,
-        share: Share,
+        share: NpnShare,
         producers: usize,
     ) -> Result<PassFold, ProjectorError> {
         let mut pass = PassFold {
@@ -318,13 +292,13 @@ impl Projector {
             global: GlobalState::default(),
             entries_read: 0,
         };
-        let mut next_page = self.read_page_ahead(0, head).await;
+        let mut next_page = self.read_page_ahead(0, head, share).await;
         loop {
             let page = next_page.await.map_err(|_| StoreError::Interrupted)??;
             let Some(last) = page.last() else {
                 return Ok(pass);
             };
-            next_page = self.read_page_ahead(last.position, head).await;
+            next_page = self.read_page_ahead(last.position, head, share).await;
             pass.fold_page(&page);
         }
     }
@@ -367,14 +341,16 @@ impl Projector {
         Ok(written)
     }
 
-    /// Starts reading the page of entries after `after`, up to `head`.
+    /// Starts reading the page of the share's entries after `after`, up to
+    /// `head`.
     async fn read_page_ahead(
         &self,
         after: i64,
         head: i64,
+        share: NpnShare,
     ) -> JoinHandle<Result<Vec<BodyRow>, StoreError>> {
         let store = self.store.clone();
-        start_now(async move { store.entries_in_order(after, head, READ_PAGE).await }).await
+        start_now(async move { store.entries_in_order(after, head, share, READ_PAGE).await }).await
     }
 }
 

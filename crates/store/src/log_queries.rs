@@ -33,6 +33,49 @@ impl LogFilter {
     }
 }
 
+/// One of `of` disjoint shares of the log's entries, split by NPN, so that a
+/// rebuild can fold the producers in passes of bounded memory and read
+/// only its share's rows in each: an NPN's entries are in share
+/// `npn % of` (NPNs are digit strings), entries without an NPN in share 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NpnShare {
+    /// Which share, `0..of`.
+    pub index: u64,
+    /// How many shares.
+    pub of: u64,
+}
+
+impl NpnShare {
+    /// Every entry.
+    pub const ALL: Self = Self { index: 0, of: 1 };
+
+    /// Whether an entry naming `npn` is in this share: the rule of the SQL
+    /// filter, for entries read otherwise.
+    pub fn holds(self, npn: Option<&str>) -> bool {
+        match npn {
+            _ if self.of <= 1 => true,
+            None => self.index == 0,
+            // A text SQL cannot read as a number casts to 0.
+            Some(npn) => npn.parse::<u64>().map_or(0, |npn| npn % self.of) == self.index,
+        }
+    }
+
+    /// The SQL filter (`None`: every entry).
+    fn condition(self) -> Option<Condition> {
+        if self.of <= 1 {
+            return None;
+        }
+        let as_number = Expr::col(Column::Npn).cast_as("BIGINT");
+        let in_share = as_number
+            .modulo(i64::try_from(self.of).unwrap_or(i64::MAX))
+            .eq(i64::try_from(self.index).unwrap_or(i64::MAX));
+        Some(match self.index {
+            0 => Condition::any().add(Column::Npn.is_null()).add(in_share),
+            _ => Condition::all().add(in_share),
+        })
+    }
+}
+
 /// How many log entries have one event type (`None`: no readable type).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeCount {
@@ -76,7 +119,12 @@ pub struct BodyRow {
 /// Up to `limit` entries at positions in `(after, until]`, oldest first,
 /// with what a rebuild reads of them: it reads the log in table order,
 /// which is sequential on disk.
-fn entries_in_order_select(after: i64, until: i64, limit: u64) -> Select<EventLog> {
+fn entries_in_order_select(
+    after: i64,
+    until: i64,
+    share: NpnShare,
+    limit: u64,
+) -> Select<EventLog> {
     EventLog::find()
         .select_only()
         .columns([
@@ -87,6 +135,7 @@ fn entries_in_order_select(after: i64, until: i64, limit: u64) -> Select<EventLo
         ])
         .filter(Column::Position.gt(after))
         .filter(Column::Position.lte(until))
+        .apply_if(share.condition(), QueryFilter::filter)
         .order_by_asc(Column::Position)
         .limit(limit)
 }
@@ -164,16 +213,17 @@ impl Store {
         Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
     }
 
-    /// Up to `limit` entries at positions in `(after, until]`, oldest
-    /// first, as a rebuild reads them: on a blocking thread's direct
+    /// Up to `limit` entries of `share` at positions in `(after, until]`,
+    /// oldest first, as a rebuild reads them: on a blocking thread's direct
     /// connection when the database is a SQLite file (no hop per row).
     pub async fn entries_in_order(
         &self,
         after: i64,
         until: i64,
+        share: NpnShare,
         limit: u64,
     ) -> Result<Vec<BodyRow>, StoreError> {
-        let select = entries_in_order_select(after, until, limit);
+        let select = entries_in_order_select(after, until, share, limit);
         match self
             .direct_rows(select.clone().into_query(), BodyRow::from_direct)
             .await

@@ -263,6 +263,21 @@ proptest! {
     }
 
     #[test]
+    fn merging_the_global_facts_of_two_halves_equals_folding_them_all(
+        events in event_set(),
+        split in any::<prop::sample::Index>(),
+    ) {
+        let (first, second) = events.split_at(split.index(events.len() + 1));
+        let fold_globals = |events: &[FoldEvent]| {
+            events.iter().fold(GlobalState::default(), fold_global)
+        };
+        prop_assert_eq!(
+            merge_global(fold_globals(first), fold_globals(second)),
+            fold_all(&events).global
+        );
+    }
+
+    #[test]
     fn event_count_counts_each_event_once(events in event_set()) {
         let projection = fold_all(&events);
         let with_npn = events.iter().filter(|e| e.npn.is_some()).count() as u64;
