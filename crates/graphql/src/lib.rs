@@ -8,6 +8,7 @@
 
 mod auth;
 mod error;
+mod kept_map;
 mod limits;
 mod mutation;
 mod observe;
@@ -15,7 +16,7 @@ mod parse_cache;
 mod query;
 mod subscription;
 mod types;
-mod validation_cache;
+mod variable_shape;
 
 use async_graphql::{SDLExportOptions, Schema};
 use event_store::Store;
@@ -46,7 +47,6 @@ pub struct ApiContext {
 pub fn build_schema(context: ApiContext) -> ProjectorSchema {
     schema_builder()
         .extension(observe::RequestOutcomes)
-        .extension(validation_cache::ValidatedShapes::default())
         .extension(parse_cache::ParsedDocuments::default())
         .data(context)
         .finish()

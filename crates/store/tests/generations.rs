@@ -31,15 +31,21 @@ fn rows(count: usize) -> Vec<ProducerRow> {
         .collect()
 }
 
+/// A migrated store on a SQLite file in a temporary folder.
+async fn fresh_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("gen.db").display());
+    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    (dir, store)
+}
+
 fn npns(count: usize) -> Vec<String> {
     rows(count).into_iter().map(|row| row.npn).collect()
 }
 
 #[tokio::test]
 async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("gen.db").display());
-    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    let (_dir, store) = fresh_store().await;
     let db = store.writer_connection();
     for (generation, count) in [(1, 7), (2, 3), (3, 4), (4, 5)] {
         insert_meta(db, meta(generation)).await.expect("meta");
@@ -65,9 +71,7 @@ async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
 
 #[tokio::test]
 async fn a_checkpoint_copies_every_frame_of_the_wal_into_the_database() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("gen.db").display());
-    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    let (_dir, store) = fresh_store().await;
     let db = store.writer_connection();
     insert_meta(db, meta(1)).await.expect("meta");
     upsert_producers(db, 1, rows(50)).await.expect("rows");
