@@ -7,8 +7,8 @@
 //!    transactions. When the log names more producers than one pass may
 //!    hold ([`PRODUCERS_PER_PASS`]), each pass folds one share of the NPNs
 //!    (`npn % passes`, [`NpnShare`]) and reads only that share's rows, so
-//!    memory stays bounded. Queries and ingest carry on against the current generation
-//!    meanwhile.
+//!    memory stays bounded. Queries and ingest carry on against the current
+//!    generation meanwhile.
 //! 3. Take the writer's gate (appends pause) and, inside one immediate
 //!    transaction, fold what was appended since the head into the shadow
 //!    rows and swap generations.
