@@ -12,7 +12,9 @@
 //! 3. Take the writer's gate (appends pause) and, inside one immediate
 //!    transaction, fold what was appended since the head into the shadow
 //!    rows and swap generations.
-//! 4. Release the gate, delete the old generation.
+//! 4. Release the gate; delete the old generation in the background, in
+//!    small transactions, then checkpoint the WAL ([`Projector::retired`]
+//!    waits for it).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
