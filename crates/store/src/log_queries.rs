@@ -46,9 +46,6 @@ pub struct NpnShare {
 }
 
 impl NpnShare {
-    /// Every entry.
-    pub const ALL: Self = Self { index: 0, of: 1 };
-
     /// Whether an entry naming `npn` is in this share: the rule of the SQL
     /// filter, for entries read otherwise.
     pub fn holds(self, npn: Option<&str>) -> bool {
