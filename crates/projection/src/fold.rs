@@ -10,9 +10,10 @@ use crate::state::{
 };
 
 /// The version of the fold code. Bump it whenever [`fold`] changes what it
-/// produces: a service that finds a projection built by another version
-/// rebuilds it at start.
-pub const FOLD_VERSION: i32 = 2;
+/// produces, or states are stored differently: a service that finds a
+/// projection built by another version rebuilds it at start. 3: stamps are
+/// stored as `[time, event_id, value]` and absent fields are left out.
+pub const FOLD_VERSION: i32 = 3;
 
 /// Folds one event into one producer's state.
 pub fn fold(state: ProducerState, event: &FoldEvent) -> ProducerState {
