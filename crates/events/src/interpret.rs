@@ -1,11 +1,13 @@
 //! From raw, verified body bytes to an [`Interpretation`].
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::kind::{EventKind, TypeShape};
-use crate::npn::normalise_npn;
+use crate::npn::{normalise_npn, normalise_npn_text};
 use crate::raw::RawObject;
 
 /// Why a verified body could not be folded. It is still appended to the log
@@ -173,16 +175,21 @@ fn needs_strict_parse(text: &str) -> bool {
     if !text.trim_start().starts_with('{') || text.contains("\\u") {
         return true;
     }
-    let (mut openings, mut digits, mut exponent, mut after_digit) = (0usize, 0usize, false, false);
-    for byte in text.bytes() {
-        let digit = byte.is_ascii_digit();
-        openings += usize::from(byte == b'{' || byte == b'[');
-        digits += usize::from(digit);
-        exponent |= after_digit && (byte | 0x20) == b'e';
-        after_digit = digit;
-    }
-    openings >= 128 || digits >= 309 || exponent
+    let bytes = text.as_bytes();
+    // Each count needs at least as many bytes; these loops vectorise.
+    let deep = bytes.len() >= MAX_DEPTH
+        && bytes.iter().filter(|&&b| b == b'{' || b == b'[').count() >= MAX_DEPTH;
+    let long_number = bytes.len() >= F64_DIGITS
+        && bytes.iter().filter(|b| b.is_ascii_digit()).count() >= F64_DIGITS;
+    let exponent =
+        memchr::memchr2_iter(b'e', b'E', bytes).any(|at| at > 0 && bytes[at - 1].is_ascii_digit());
+    deep || long_number || exponent
 }
+
+/// serde_json's nesting limit.
+const MAX_DEPTH: usize = 128;
+/// Digits beyond which a number without exponent may exceed `f64`.
+const F64_DIGITS: usize = 309;
 
 /// The envelope's fields as raw text. A field that is present stays
 /// `Some`, even when it is `null`.
@@ -217,8 +224,19 @@ fn present<'de, D: serde::Deserializer<'de>>(
 
 /// A raw JSON string's value; `None` for any other JSON.
 fn raw_string(raw: Option<&RawValue>) -> Option<String> {
-    raw.filter(|raw| raw.get().starts_with('"'))
-        .and_then(|raw| serde_json::from_str(raw.get()).ok())
+    raw_str(raw).map(Cow::into_owned)
+}
+
+/// [`raw_string`], borrowed from the body when the string has no escapes
+/// (the raw text is then the value between its quotes).
+fn raw_str(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
+    let text = raw?.get();
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    if inner.contains('\\') {
+        serde_json::from_str(text).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(inner))
+    }
 }
 
 /// `data` when it is an object: its text, and the fields the fold reads.
@@ -231,11 +249,14 @@ fn interpret_envelope(envelope: &RawEnvelope<'_>, data: Option<DataObject<'_>>) 
     let event_id = raw_string(envelope.id);
     let event_type = raw_string(envelope.event_type);
     let npn_field = data.as_ref().and_then(|data| data.fields.npn);
-    let npn = npn_field
-        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-        .and_then(|value| normalise_npn(&value).ok());
+    let npn = npn_field.and_then(|raw| match raw_str(Some(raw)) {
+        Some(text) => normalise_npn_text(&text).ok(),
+        None => serde_json::from_str::<Value>(raw.get())
+            .ok()
+            .and_then(|value| normalise_npn(&value).ok()),
+    });
     let timestamp = envelope.timestamp.filter(|raw| raw.get() != "null");
-    let occurred_at = raw_string(timestamp).and_then(|text| parse_timestamp_micros(&text));
+    let occurred_at = raw_str(timestamp).and_then(|text| parse_timestamp_micros(&text));
 
     let outcome = match (&event_id, &event_type) {
         (Some(_), Some(_)) if timestamp.is_some() && occurred_at.is_none() => {

@@ -17,11 +17,18 @@ const MAX_NPN_DIGITS: usize = 10;
 /// `"0019283746"`, `" 19283746 "` and `19283746` name the same producer.
 /// Leading zeros are dropped because a JSON number cannot carry them.
 pub fn normalise_npn(value: &Value) -> Result<String, NpnError> {
-    let digits = match value {
-        Value::String(text) => text.trim().to_owned(),
-        Value::Number(number) => number.as_u64().ok_or(NpnError::NotDigits)?.to_string(),
-        _ => return Err(NpnError::NotDigits),
-    };
+    match value {
+        Value::String(text) => normalise_npn_text(text),
+        Value::Number(number) => {
+            normalise_npn_text(&number.as_u64().ok_or(NpnError::NotDigits)?.to_string())
+        }
+        _ => Err(NpnError::NotDigits),
+    }
+}
+
+/// [`normalise_npn`] of a JSON string's value.
+pub fn normalise_npn_text(text: &str) -> Result<String, NpnError> {
+    let digits = text.trim();
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(NpnError::NotDigits);
     }

@@ -149,6 +149,25 @@ fn escapes_are_decoded_and_lone_surrogates_refused() {
 }
 
 #[test]
+fn fields_without_escapes_are_read_in_place_and_escaped_ones_decoded() {
+    // No `\u`: these bodies take the fast path, where an unescaped string
+    // is borrowed from the body and an escaped one is decoded.
+    let body = br#"{"id":"e\"1","type":"producersync.npn.activated","timestamp":"2025-07-24T22:51:05Z","data":{"npn":" 0042\t"}}"#;
+    let parsed = interpret(body);
+    assert_eq!(parsed.event_id.as_deref(), Some("e\"1"));
+    assert_eq!(parsed.npn.as_deref(), Some("42"));
+    assert_eq!(
+        parsed.occurred_at,
+        parse_timestamp_micros("2025-07-24T22:51:05Z")
+    );
+    assert_eq!(parsed.outcome, Ok(EventKind::NpnActivated));
+    let plain = br#"{"id":"e2","type":"producersync.npn.activated","data":{"npn":"0042"}}"#;
+    assert_eq!(interpret(plain).npn.as_deref(), Some("42"));
+    let number = br#"{"id":"e3","type":"producersync.npn.activated","data":{"npn":42}}"#;
+    assert_eq!(interpret(number).npn.as_deref(), Some("42"));
+}
+
+#[test]
 fn null_fields_count_as_present() {
     let parsed = interpret_json(json!({
         "id": "e", "type": "producersync.npn.activated", "timestamp": null, "data": {"npn": null}
