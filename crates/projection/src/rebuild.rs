@@ -382,7 +382,7 @@ struct Passes {
 /// allocated and freed by that one thread, and the memory goes with it: on
 /// the runtime's workers, a second rebuild in the same process found the
 /// first one's freed pages kept by whichever worker had freed them, and
-/// took fresh ones (peak RSS 160 -> 198 MiB over two rebuilds). The fold,
+/// took fresh ones (peak RSS 163 -> 198 MiB over two rebuilds). The fold,
 /// CPU-bound for seconds, no longer occupies a worker either.
 async fn on_rebuild_thread<T: Send + 'static>(
     work: impl Future<Output = Result<T, ProjectorError>> + Send + 'static,
