@@ -37,6 +37,10 @@ pub enum ProjectorError {
     /// A stored state document could not be read.
     #[error("a stored projection document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// The rebuild's own thread or runtime could not be started, or it
+    /// stopped (panicked) without an answer; nothing was swapped in.
+    #[error("the rebuild's thread failed: {0}")]
+    RebuildThread(String),
 }
 
 impl From<event_store::DirectError> for ProjectorError {

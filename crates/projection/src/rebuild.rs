@@ -396,12 +396,14 @@ async fn on_rebuild_thread<T: Send + 'static>(
                 .build()
             {
                 Ok(runtime) => runtime.block_on(work),
-                Err(_) => Err(StoreError::Interrupted.into()),
+                Err(error) => Err(ProjectorError::RebuildThread(error.to_string())),
             };
             let _ = done.send(outcome);
         })
-        .map_err(|_| StoreError::Interrupted)?;
-    result.await.map_err(|_| StoreError::Interrupted)?
+        .map_err(|error| ProjectorError::RebuildThread(error.to_string()))?;
+    result.await.map_err(|_| {
+        ProjectorError::RebuildThread("it stopped without an answer (a panic)".to_owned())
+    })?
 }
 
 /// Copies the WAL into the database file after a rebuild: the new
@@ -466,5 +468,34 @@ fn shadow_meta(generation: i64) -> ProjectionMeta {
         events_folded: None,
         producers_written: None,
         duration_ms: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_rebuild_thread_answers_with_the_work_result() {
+        let answer =
+            on_rebuild_thread(async { Ok(std::thread::current().name().map(str::to_owned)) });
+        assert_eq!(answer.await.ok().flatten().as_deref(), Some("rebuild"));
+        let failed = on_rebuild_thread(async { Err::<(), _>(ProjectorError::Superseded) }).await;
+        assert!(matches!(failed, Err(ProjectorError::Superseded)));
+    }
+
+    #[tokio::test]
+    async fn a_panic_on_the_rebuild_thread_is_an_error_not_a_hang() {
+        let answer = on_rebuild_thread(async {
+            if std::thread::current().name() == Some("rebuild") {
+                panic!("the fold failed");
+            }
+            Ok(())
+        })
+        .await;
+        assert!(
+            matches!(&answer, Err(ProjectorError::RebuildThread(why)) if why.contains("panic")),
+            "{answer:?}"
+        );
     }
 }
