@@ -86,6 +86,18 @@ pub enum EventKind {
     HistoryOnly,
 }
 
+impl EventKind {
+    /// The object an update carries (a profile, a sub-record's fields):
+    /// what a folded state refers to by the event's log position.
+    pub fn into_payload(self) -> Option<RawObject> {
+        match self {
+            Self::ProfileUpdated { profile } => Some(profile),
+            Self::SubRecordUpdated { fields, .. } => Some(fields),
+            _ => None,
+        }
+    }
+}
+
 /// How a known event type is shaped, before its data is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TypeShape {

@@ -6,11 +6,13 @@ use event_store::{Appended, LogEntry};
 
 use crate::state::Stamp;
 
-/// One understood event, reduced to what the fold needs. Log positions are
-/// deliberately absent: they reflect arrival order, which the state must
-/// not depend on.
+/// One understood event, reduced to what the fold needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldEvent {
+    /// Its log position: where its payload stays, for a state to refer to.
+    /// Positions reflect arrival order, so the fold never compares them;
+    /// only the event's own stamp decides what wins.
+    pub position: i64,
     /// The producer it concerns, if any.
     pub npn: Option<String>,
     /// When it counts as having occurred, and its tie-breaker.
@@ -24,13 +26,14 @@ impl FoldEvent {
     /// a rebuild does. `None` when this release cannot fold it (it stays in
     /// the log, flagged).
     pub fn from_entry(entry: &LogEntry) -> Option<Self> {
-        Self::from_body(&entry.body, entry.received_at)
+        Self::from_body(entry.position, &entry.body, entry.received_at)
     }
 
-    /// Interprets a raw body received at `received_at` (µs).
-    pub fn from_body(body: &[u8], received_at: i64) -> Option<Self> {
+    /// Interprets the raw body at `position`, received at `received_at` (µs).
+    pub fn from_body(position: i64, body: &[u8], received_at: i64) -> Option<Self> {
         let interpretation = interpret(body);
         Some(Self {
+            position,
             npn: interpretation.npn,
             stamp: Stamp {
                 time: interpretation.occurred_at.unwrap_or(received_at),
@@ -46,6 +49,7 @@ impl FoldEvent {
         let kind = appended.kind.clone()?;
         let entry = &appended.entry;
         Some(Self {
+            position: entry.position,
             npn: entry.npn.clone(),
             stamp: Stamp {
                 time: entry.effective_time(),

@@ -2,26 +2,28 @@
 
 use std::collections::BTreeMap;
 
-use agentsync_events::{EventKind, RawObject, SubRecordKind};
+use agentsync_events::{EventKind, SubRecordKind};
 
 use crate::event::FoldEvent;
 use crate::state::{
-    GlobalState, ProducerState, Stamp, Status, SubRecordsById, Versioned, last_writer_wins,
+    GlobalState, PayloadAt, ProducerState, Stamp, Status, SubRecordsById, Versioned,
+    last_writer_wins,
 };
 
 /// The version of the fold code. Bump it whenever [`fold`] changes what it
 /// produces, or states are stored differently: a service that finds a
 /// projection built by another version rebuilds it at start. 3: stamps are
-/// stored as `[time, event_id, value]` and absent fields are left out.
-pub const FOLD_VERSION: i32 = 3;
+/// stored as `[time, event_id, value]` and absent fields are left out. 4:
+/// payloads are referred to by log position ([`PayloadAt`]), not copied.
+pub const FOLD_VERSION: i32 = 4;
 
 /// Folds one event into one producer's state.
 pub fn fold(state: ProducerState, event: &FoldEvent) -> ProducerState {
     fold_owned(state, event.clone())
 }
 
-/// [`fold`], taking the event: its profile or sub-record moves into the
-/// state instead of being copied (what a rebuild folds, event after event).
+/// [`fold`], taking the event: a sub-record's id moves into the state
+/// instead of being copied (what a rebuild folds, event after event).
 pub fn fold_owned(mut state: ProducerState, event: FoldEvent) -> ProducerState {
     let stamp = &event.stamp;
     let time = stamp.time;
@@ -38,13 +40,13 @@ pub fn fold_owned(mut state: ProducerState, event: FoldEvent) -> ProducerState {
             state.last_deactivated_at =
                 Some(state.last_deactivated_at.map_or(time, |t| t.max(time)));
         }
-        EventKind::ProfileUpdated { profile } => {
-            last_writer_wins(&mut state.profile, stamp, profile);
+        EventKind::ProfileUpdated { .. } => {
+            last_writer_wins(&mut state.profile, stamp, event.position);
             last_writer_wins(&mut state.deleted, stamp, false);
         }
         EventKind::ProfileDeleted => last_writer_wins(&mut state.deleted, stamp, true),
-        EventKind::SubRecordUpdated { kind, id, fields } => {
-            set_sub_record(&mut state, kind, id, stamp, Some(fields));
+        EventKind::SubRecordUpdated { kind, id, .. } => {
+            set_sub_record(&mut state, kind, id, stamp, Some(event.position));
         }
         EventKind::SubRecordDeleted { kind, id } => {
             set_sub_record(&mut state, kind, id, stamp, None);
@@ -61,7 +63,7 @@ fn set_sub_record(
     kind: SubRecordKind,
     id: String,
     stamp: &Stamp,
-    value: Option<RawObject>,
+    value: Option<PayloadAt>,
 ) {
     let records = state.sub_records.of_mut(kind);
     if records.is_empty() {

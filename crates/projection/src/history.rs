@@ -19,6 +19,7 @@ pub fn status_event(entry: &KeyedEntry) -> Option<FoldEvent> {
         _ => return None,
     };
     Some(FoldEvent {
+        position: entry.position,
         npn: Some(entry.npn.clone()?),
         stamp: Stamp {
             time: entry.time,
@@ -79,6 +80,7 @@ mod tests {
 
     fn keyed(event_type: &str, npn: &str, time: i64, id: &str) -> KeyedEntry {
         KeyedEntry {
+            position: time,
             event_type: event_type.to_owned(),
             npn: Some(npn.to_owned()),
             event_id: Some(id.to_owned()),

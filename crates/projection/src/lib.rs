@@ -22,5 +22,6 @@ pub use history::{STATUS_TYPES, active_count_series, active_npns, status_event};
 pub use projector::{LiveFold, Projector, ProjectorError, decode_state};
 pub use rebuild::{PRODUCERS_PER_PASS, RebuildReport};
 pub use state::{
-    GlobalState, ProducerState, Stamp, Status, SubRecord, SubRecords, SubRecordsById, Versioned,
+    GlobalState, PayloadAt, ProducerState, Stamp, Status, SubRecord, SubRecords, SubRecordsById,
+    Versioned,
 };

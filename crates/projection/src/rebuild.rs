@@ -103,7 +103,7 @@ impl PassFold {
         self.entries_read += page.len() as i64;
         for entry in page {
             debug_assert!(self.share.holds(entry.npn.as_deref()));
-            let event = FoldEvent::from_body(&entry.body, entry.received_at);
+            let event = FoldEvent::from_body(entry.position, &entry.body, entry.received_at);
             if let Some(event) = &event {
                 self.global = fold_global(std::mem::take(&mut self.global), event);
             }

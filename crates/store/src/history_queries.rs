@@ -10,6 +10,8 @@ use crate::{LogEntry, Store, StoreError};
 /// The key columns of one understood log entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyedEntry {
+    /// Log position.
+    pub position: i64,
     /// The event type.
     pub event_type: String,
     /// The NPN, if any.
@@ -20,8 +22,9 @@ pub struct KeyedEntry {
     pub time: i64,
 }
 
-/// type, npn, event id, occurred at, received at.
+/// position, type, npn, event id, occurred at, received at.
 type KeyRow = (
+    i64,
     Option<String>,
     Option<String>,
     Option<String>,
@@ -29,7 +32,8 @@ type KeyRow = (
     i64,
 );
 
-const KEY_COLUMNS: [Column; 5] = [
+const KEY_COLUMNS: [Column; 6] = [
+    Column::Position,
     Column::EventType,
     Column::Npn,
     Column::EventId,
@@ -38,8 +42,9 @@ const KEY_COLUMNS: [Column; 5] = [
 ];
 
 impl From<KeyRow> for KeyedEntry {
-    fn from((event_type, npn, event_id, occurred_at, received_at): KeyRow) -> Self {
+    fn from((position, event_type, npn, event_id, occurred_at, received_at): KeyRow) -> Self {
         Self {
+            position,
             event_type: event_type.unwrap_or_default(),
             npn,
             event_id,

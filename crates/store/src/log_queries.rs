@@ -284,6 +284,29 @@ impl Store {
         }
     }
 
+    /// The raw bodies at `positions`, in position order: the payloads a
+    /// producer's state refers to. On a SQLite file it runs on the calling
+    /// thread, like the state lookup it follows (a few primary-key reads).
+    pub async fn bodies_at(&self, positions: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        if positions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let select = EventLog::find()
+            .select_only()
+            .columns([Column::Position, Column::Body])
+            .filter(Column::Position.is_in(positions.iter().copied()))
+            .order_by_asc(Column::Position);
+        let Some(direct) = self.direct_reader() else {
+            return Ok(select.into_tuple().all(self.reader()).await?);
+        };
+        let rows = direct.query_all(&select.into_query())?;
+        let bodies = rows
+            .iter()
+            .map(|row| Ok((row.try_get("", "position")?, row.try_get("", "body")?)))
+            .collect::<Result<_, DbErr>>();
+        Ok(bodies.map_err(store_direct::DirectError::from)?)
+    }
+
     /// How many entries could not be folded.
     pub async fn count_unfolded(&self) -> Result<u64, StoreError> {
         Ok(EventLog::find()

@@ -1,14 +1,18 @@
 //! Producers as GraphQL sees them: folded state, masked.
 
-use agentsync_events::SubRecordKind;
+use std::collections::HashMap;
+
+use agentsync_events::{RawObject, SubRecordKind, interpret};
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, Json, Object};
 use chrono::{DateTime, Utc};
-use event_store::LogFilter;
-use projection::{ProducerState, Status};
-use serde_json::Value;
+use event_store::{LogFilter, Store};
+use projection::{PayloadAt, ProducerState, Status};
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
 
 use crate::ApiContext;
+use crate::error::{ApiError, ApiResult};
 use crate::limits::connection_complexity;
 use crate::types::event::{EventConnection, TotalCountFields, event_page};
 use crate::types::{datetime, masked};
@@ -51,6 +55,9 @@ pub struct Producer {
     pub npn: String,
     /// The folded state.
     pub state: ProducerState,
+    /// The payloads the state refers to, read from the log the first time
+    /// a field shows one (in one read for all of them).
+    payloads: OnceCell<HashMap<PayloadAt, RawObject>>,
 }
 
 /// An address, phone, bank account or E&O policy.
@@ -76,22 +83,72 @@ impl SubRecord {
     }
 }
 
+/// Reads the payloads at `positions` from the log: each is the object its
+/// event carried. A position the log does not hold, or whose body carries
+/// no object, is an internal error: the log is append-only, so a state
+/// only refers to entries that are there.
+async fn read_payloads(
+    store: &Store,
+    positions: &[PayloadAt],
+) -> ApiResult<HashMap<PayloadAt, RawObject>> {
+    let bodies = store.bodies_at(positions).await?;
+    let payloads: HashMap<PayloadAt, RawObject> = bodies
+        .into_iter()
+        .filter_map(|(at, body)| Some((at, interpret(&body).outcome.ok()?.into_payload()?)))
+        .collect();
+    match positions.iter().find(|at| !payloads.contains_key(at)) {
+        Some(missing) => Err(ApiError::Internal(format!(
+            "the log entry at position {missing} holds no payload, yet a state refers to it"
+        ))),
+        None => Ok(payloads),
+    }
+}
+
 impl Producer {
-    fn sub_records(&self, kind: SubRecordKind) -> Vec<SubRecord> {
-        self.state
-            .live_sub_records(kind)
-            .map(|(id, record)| SubRecord {
+    /// A producer to show; its payloads are read when a field needs them.
+    pub fn new(npn: String, state: ProducerState) -> Self {
+        Self {
+            npn,
+            state,
+            payloads: OnceCell::new(),
+        }
+    }
+
+    /// The fields of the payload at `at`.
+    async fn payload(
+        &self,
+        ctx: &Context<'_>,
+        at: PayloadAt,
+    ) -> async_graphql::Result<Map<String, Value>> {
+        let payloads = self
+            .payloads
+            .get_or_try_init(|| async {
+                let store = &ctx.data::<ApiContext>()?.store;
+                let positions: Vec<PayloadAt> = self.state.payload_positions().collect();
+                Ok::<_, async_graphql::Error>(read_payloads(store, &positions).await?)
+            })
+            .await?;
+        Ok(payloads.get(&at).map(RawObject::to_map).unwrap_or_default())
+    }
+
+    async fn sub_records(
+        &self,
+        ctx: &Context<'_>,
+        kind: SubRecordKind,
+    ) -> async_graphql::Result<Vec<SubRecord>> {
+        let mut records = Vec::new();
+        for (id, record) in self.state.live_sub_records(kind) {
+            let fields = match record.value {
+                Some(at) => self.payload(ctx, at).await?,
+                None => Map::new(),
+            };
+            records.push(SubRecord {
                 id: id.clone(),
                 updated_at: record.stamp.time,
-                fields: Value::Object(
-                    record
-                        .value
-                        .as_ref()
-                        .map(|fields| fields.to_map())
-                        .unwrap_or_default(),
-                ),
-            })
-            .collect()
+                fields: Value::Object(fields),
+            });
+        }
+        Ok(records)
     }
 }
 
@@ -130,9 +187,12 @@ impl Producer {
         self.state.is_deleted()
     }
     /// The latest profile, sensitive fields masked.
-    async fn profile(&self) -> Option<Json<Value>> {
-        let profile = self.state.profile.as_ref()?;
-        Some(masked(Value::Object(profile.value.to_map())))
+    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Json<Value>>> {
+        let Some(profile) = &self.state.profile else {
+            return Ok(None);
+        };
+        let fields = self.payload(ctx, profile.value).await?;
+        Ok(Some(masked(Value::Object(fields))))
     }
     /// When the latest profile event occurred.
     async fn profile_updated_at(&self) -> Option<DateTime<Utc>> {
@@ -142,20 +202,24 @@ impl Producer {
             .and_then(|p| datetime(p.stamp.time))
     }
     /// Current addresses.
-    async fn addresses(&self) -> Vec<SubRecord> {
-        self.sub_records(SubRecordKind::Address)
+    async fn addresses(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SubRecord>> {
+        self.sub_records(ctx, SubRecordKind::Address).await
     }
     /// Current phones.
-    async fn phones(&self) -> Vec<SubRecord> {
-        self.sub_records(SubRecordKind::Phone)
+    async fn phones(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SubRecord>> {
+        self.sub_records(ctx, SubRecordKind::Phone).await
     }
     /// Current bank accounts (numbers masked).
-    async fn bank_accounts(&self) -> Vec<SubRecord> {
-        self.sub_records(SubRecordKind::BankAccount)
+    async fn bank_accounts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SubRecord>> {
+        self.sub_records(ctx, SubRecordKind::BankAccount).await
     }
     /// Current errors-and-omissions policies.
-    async fn errors_and_omissions(&self) -> Vec<SubRecord> {
-        self.sub_records(SubRecordKind::ErrorsAndOmissions)
+    async fn errors_and_omissions(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<SubRecord>> {
+        self.sub_records(ctx, SubRecordKind::ErrorsAndOmissions)
+            .await
     }
     /// This producer's events, oldest first, including late and unfolded ones.
     #[graphql(complexity = "connection_complexity(child_complexity, first)")]

@@ -5,8 +5,11 @@ use serde_json::{Map, Value, json};
 use super::*;
 use crate::state::Stamp;
 
+/// An event at log position `time` (each test's events have distinct times
+/// or ids; the position only says where the payload is).
 fn event(npn: &str, time: i64, id: &str, kind: EventKind) -> FoldEvent {
     FoldEvent {
+        position: time,
         npn: Some(npn.to_owned()),
         stamp: Stamp {
             time,
@@ -75,12 +78,9 @@ fn a_late_older_profile_does_not_overwrite_a_newer_one() {
             profile: fields(json!({"firstName": "Old"})),
         },
     );
+    let newer_at = newer.position;
     let state = &fold_all(&[newer, older]).producers["1"];
-    let profile = state
-        .profile
-        .as_ref()
-        .map(|p| p.value.to_map()["firstName"].clone());
-    assert_eq!(profile, Some(json!("New")));
+    assert_eq!(state.profile.as_ref().map(|p| p.value), Some(newer_at));
     assert_eq!(state.event_count, 2);
 }
 
@@ -151,12 +151,14 @@ fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
             fields: fields(json!({"number": "1b"})),
         },
     );
+    let p2_at = p2.position;
     let state = &fold_all(&[p1, del, p2, late_update]).producers["1"];
-    let live: Vec<&String> = state
+    let live: Vec<(&String, Option<i64>)> = state
         .live_sub_records(SubRecordKind::Phone)
-        .map(|(id, _)| id)
+        .map(|(id, record)| (id, record.value))
         .collect();
-    assert_eq!(live, ["ph_2"]);
+    assert_eq!(live, [(&"ph_2".to_owned(), Some(p2_at))]);
+    assert_eq!(state.payload_positions().collect::<Vec<_>>(), [p2_at]);
 }
 
 #[test]
@@ -228,6 +230,9 @@ fn event_set() -> impl Strategy<Value = Vec<FoldEvent>> {
                     _ => Some(format!("{}", 100 + npn)),
                 };
                 FoldEvent {
+                    // Where the event is: it travels with the event when
+                    // the set is shuffled, as a log entry's position does.
+                    position: n as i64 + 1,
                     npn,
                     stamp: Stamp {
                         time,
