@@ -18,6 +18,7 @@
 //!    waits for it).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -33,9 +34,13 @@ use event_store::{
 use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
-use crate::fold::{FOLD_VERSION, fold_global, fold_owned, merge_global};
+use crate::fold::{FOLD_VERSION, merge_global};
 use crate::projector::{Projector, ProjectorError, StatesByNpn, encode_rows, fold_into_generation};
-use crate::state::GlobalState;
+use crate::state::{GlobalState, ProducerState};
+
+mod pass;
+
+use pass::{FoldHelper, FoldedPart, PassFold, fold_threads};
 
 /// How many log entries are read at a time.
 const READ_PAGE: u64 = 5_000;
@@ -82,43 +87,6 @@ impl<'a> RaisedFlag<'a> {
 impl Drop for RaisedFlag<'_> {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
-    }
-}
-
-/// What one pass folded: the states of its share of the producers.
-struct PassFold {
-    share: NpnShare,
-    states: StatesByNpn,
-    /// The global facts of the share's entries (those without an NPN are
-    /// all in share 0); the passes' facts are merged.
-    global: GlobalState,
-    entries_read: i64,
-}
-
-impl PassFold {
-    /// Folds one page of the share's entries, oldest first. An entry this
-    /// release cannot fold still counts towards its producer's last
-    /// position, but a producer with no foldable entry gets no state.
-    fn fold_page(&mut self, page: &[BodyRow]) {
-        self.entries_read += page.len() as i64;
-        for entry in page {
-            debug_assert!(self.share.holds(entry.npn.as_deref()));
-            let event = FoldEvent::from_body(entry.position, &entry.body, entry.received_at);
-            if let Some(event) = &event {
-                self.global = fold_global(std::mem::take(&mut self.global), event);
-            }
-            let Some(npn) = entry.npn.as_deref() else {
-                continue;
-            };
-            let (state, last_position) = match self.states.get_mut(npn) {
-                Some(slot) => slot,
-                None => self.states.entry(npn.to_owned()).or_default(),
-            };
-            *last_position = (*last_position).max(entry.position);
-            if let Some(event) = event {
-                *state = fold_owned(std::mem::take(state), event);
-            }
-        }
     }
 }
 
@@ -236,12 +204,22 @@ impl Projector {
         for index in 0..passes {
             let share = NpnShare { index, of: passes };
             let pass_started = Instant::now();
-            let pass = self.fold_pass(head, share, per_pass).await?;
+            let (parts, helpers) = self.fold_pass(head, share, per_pass).await?;
             let folded = pass_started.elapsed();
-            done.global = merge_global(done.global, pass.global);
-            done.events_read += pass.entries_read;
-            let producers = pass.states.len();
-            done.producers_written += self.write_shadow(generation, pass.states).await?;
+            let mut states = Vec::with_capacity(parts.len());
+            for part in parts {
+                done.global = merge_global(done.global, part.global);
+                done.events_read += part.entries_read;
+                states.push(part.states);
+            }
+            let producers: usize = states.iter().map(HashMap::len).sum();
+            done.producers_written += self.write_shadow(generation, &states).await?;
+            // Each helper's states are freed on the helper's thread.
+            let mut states = states.into_iter();
+            drop(states.next());
+            for (helper, part) in helpers.into_iter().zip(states) {
+                helper.release(part)?;
+            }
             tracing::info!(
                 pass = index + 1,
                 passes,
@@ -292,50 +270,64 @@ impl Projector {
     }
 
     /// Reads one share of the log up to `head` (the store filters the
-    /// rows), folding its producers; the next page is read (on another
-    /// thread) while this one folds.
+    /// rows), folding its producers on every fold thread (each folds its own
+    /// part of them); the next page is read (on another thread) while this
+    /// one folds. Returns each thread's part, this thread's first, and the
+    /// helper threads that wait to free theirs.
     async fn fold_pass(
         &self,
         head: i64,
         share: NpnShare,
         producers: usize,
-    ) -> Result<PassFold, ProjectorError> {
-        let mut pass = PassFold {
-            share,
-            states: HashMap::with_capacity(producers),
-            global: GlobalState::default(),
-            entries_read: 0,
-        };
+    ) -> Result<(Vec<PassFold>, Vec<FoldedPart>), ProjectorError> {
+        let threads = fold_threads();
+        let per_thread = producers.div_ceil(threads);
+        let helpers = (1..threads)
+            .map(|thread| FoldHelper::start(PassFold::new(share, thread, threads, per_thread)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut own = PassFold::new(share, 0, threads, per_thread);
         let mut next_page = self.read_page_ahead(0, head, share).await;
         loop {
-            let page = next_page.await.map_err(|_| StoreError::Interrupted)??;
+            let page = Arc::new(next_page.await.map_err(|_| StoreError::Interrupted)??);
             let Some(last) = page.last() else {
-                return Ok(pass);
+                break;
             };
             next_page = self.read_page_ahead(last.position, head, share).await;
-            pass.fold_page(&page);
+            for helper in &helpers {
+                helper.send(page.clone())?;
+            }
+            own.fold_page(&page);
         }
+        let mut parts = vec![own];
+        let mut folded = Vec::with_capacity(helpers.len());
+        for helper in helpers {
+            let (part, waiting) = helper.finish()?;
+            parts.push(part);
+            folded.push(waiting);
+        }
+        Ok((parts, folded))
     }
 
-    /// Writes one pass's states into the shadow generation, in NPN order
+    /// Writes one pass's states (each fold thread's part) into the shadow
+    /// generation, in NPN order
     /// (appending to the B-trees) and in small transactions; returns how
     /// many rows it wrote. A producer with no foldable entry gets no row.
     async fn write_shadow(
         &self,
         generation: i64,
-        states: StatesByNpn,
+        parts: &[StatesByNpn],
     ) -> Result<i64, ProjectorError> {
-        let mut npns: Vec<&String> = states
+        let mut states: Vec<(&String, &(ProducerState, i64))> = parts
             .iter()
+            .flatten()
             .filter(|(_, (state, _))| state.event_count > 0)
-            .map(|(npn, _)| npn)
             .collect();
-        npns.sort_unstable();
-        let written = npns.len() as i64;
+        states.sort_unstable_by_key(|&(npn, _)| npn);
+        let written = states.len() as i64;
         // Each chunk is encoded while the one before it is written.
         let mut writing: Option<JoinHandle<Result<(), StoreError>>> = None;
-        for chunk in npns.chunks(WRITE_CHUNK) {
-            let rows = encode_rows(chunk.iter().filter_map(|&npn| states.get_key_value(npn)))?;
+        for chunk in states.chunks(WRITE_CHUNK) {
+            let rows = encode_rows(chunk.iter().copied())?;
             if let Some(previous) = writing.take() {
                 previous.await.map_err(|_| StoreError::Interrupted)??;
             }
