@@ -379,10 +379,10 @@ async fn a_rebuild_in_several_passes_gives_the_same_projection_as_one_pass() {
     let store = server.store().await;
     let projector = projection::Projector::new(store, Default::default());
     let report = projector
-        .with_producers_per_pass(2)
+        .with_events_per_pass(50)
         .rebuild()
         .await
-        .expect("rebuild in passes of two producers");
+        .expect("rebuild in passes of about 50 events");
     assert_eq!(report.events_folded, 300);
     assert_eq!(report.producers_written, rows_before.len() as i64);
     assert_eq!(current_states(&server).await, rows_before);

@@ -124,33 +124,61 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
 /// The envelope is read without building a tree: each field is kept as raw
 /// text and only the few the log and the fold need are parsed (`id`,
 /// `type`, `timestamp`, `data.npn`, `data.id`, `data.runDate`); `data`
-/// itself is kept as text ([`RawObject`]). Bodies this fast reading could
+/// itself stays in the body ([`update_payload`] reads it). Bodies this fast reading could
 /// judge differently from a strict parse go through one first
 /// ([`needs_strict_parse`]).
 pub fn interpret(body: &[u8]) -> Interpretation {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return Interpretation::not_understood(NotUnderstood::NotJson);
-    };
-    if !needs_strict_parse(text)
-        && let Some(interpretation) = read_fields(text)
-    {
-        return interpretation;
-    }
-    // A strict parse decides what is JSON; its text, written back, has no
-    // duplicate keys and no escapes but control characters.
-    let Ok(value) = serde_json::from_str::<Value>(text) else {
-        return Interpretation::not_understood(NotUnderstood::NotJson);
-    };
-    if !value.is_object() {
-        return Interpretation::not_understood(NotUnderstood::NotAnEnvelope);
-    }
-    read_fields(&value.to_string())
-        .unwrap_or_else(|| Interpretation::not_understood(NotUnderstood::NotAnEnvelope))
+    read_envelope(body, |text| {
+        read_fields(text, |interpretation, _| interpretation)
+    })
+    .unwrap_or_else(Interpretation::not_understood)
 }
 
-/// Reads an envelope field by field; `None` when it cannot be read that way
-/// (a repeated key, in the envelope or in `data`).
-fn read_fields(text: &str) -> Option<Interpretation> {
+/// The object an update carries in `data` (a profile, a sub-record's
+/// fields), as sent; `None` unless the body interprets as
+/// `id.producer.updated` or `id.producer.<kind>.updated`. States refer to
+/// such entries by log position, and readers take the object from here.
+pub fn update_payload(body: &[u8]) -> Option<RawObject> {
+    read_envelope(body, |text| {
+        read_fields(text, |interpretation, data| match interpretation.outcome {
+            Ok(EventKind::ProfileUpdated | EventKind::SubRecordUpdated { .. }) => {
+                data.map(|data| RawObject::from_raw(data.raw.to_owned()))
+            }
+            _ => None,
+        })
+    })
+    .ok()
+    .flatten()
+}
+
+/// Reads an envelope's text with `read`: as it is when that is safe, or
+/// else after a strict parse has decided what is JSON (its text, written
+/// back, has no duplicate keys and no escapes but control characters).
+fn read_envelope<T>(body: &[u8], read: impl Fn(&str) -> Option<T>) -> Result<T, NotUnderstood> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return Err(NotUnderstood::NotJson);
+    };
+    if !needs_strict_parse(text)
+        && let Some(read) = read(text)
+    {
+        return Ok(read);
+    }
+    let Ok(value) = serde_json::from_str::<Value>(text) else {
+        return Err(NotUnderstood::NotJson);
+    };
+    if !value.is_object() {
+        return Err(NotUnderstood::NotAnEnvelope);
+    }
+    read(&value.to_string()).ok_or(NotUnderstood::NotAnEnvelope)
+}
+
+/// Reads an envelope field by field and hands `with` its interpretation
+/// and its `data` object; `None` when it cannot be read that way (a
+/// repeated key, in the envelope or in `data`).
+fn read_fields<T>(
+    text: &str,
+    with: impl FnOnce(Interpretation, Option<&DataObject<'_>>) -> T,
+) -> Option<T> {
     let envelope: RawEnvelope<'_> = serde_json::from_str(text).ok()?;
     let data = match envelope.data.filter(|raw| raw.get().starts_with('{')) {
         Some(raw) => Some(DataObject {
@@ -159,7 +187,10 @@ fn read_fields(text: &str) -> Option<Interpretation> {
         }),
         None => None,
     };
-    Some(interpret_envelope(&envelope, data))
+    Some(with(
+        interpret_envelope(&envelope, data.as_ref()),
+        data.as_ref(),
+    ))
 }
 
 /// Whether a body must be parsed strictly before it is read field by field:
@@ -245,10 +276,10 @@ struct DataObject<'a> {
     fields: RawData<'a>,
 }
 
-fn interpret_envelope(envelope: &RawEnvelope<'_>, data: Option<DataObject<'_>>) -> Interpretation {
+fn interpret_envelope(envelope: &RawEnvelope<'_>, data: Option<&DataObject<'_>>) -> Interpretation {
     let event_id = raw_string(envelope.id);
     let event_type = raw_string(envelope.event_type);
-    let npn_field = data.as_ref().and_then(|data| data.fields.npn);
+    let npn_field = data.and_then(|data| data.fields.npn);
     let npn = npn_field.and_then(|raw| match raw_str(Some(raw)) {
         Some(text) => normalise_npn_text(&text).ok(),
         None => serde_json::from_str::<Value>(raw.get())
@@ -278,7 +309,7 @@ fn interpret_envelope(envelope: &RawEnvelope<'_>, data: Option<DataObject<'_>>) 
 
 fn typed_kind(
     event_type: &str,
-    data: Option<DataObject<'_>>,
+    data: Option<&DataObject<'_>>,
     has_npn_field: bool,
     npn_is_valid: bool,
 ) -> Result<EventKind, NotUnderstood> {
@@ -292,11 +323,10 @@ fn typed_kind(
             return Err(NotUnderstood::InvalidNpn);
         }
     }
-    kind_from_data(shape, &data)
+    kind_from_data(shape, data)
 }
 
 fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, NotUnderstood> {
-    let object = || RawObject::from_raw(data.raw.to_owned());
     let record_id = || raw_string(data.fields.id).ok_or(NotUnderstood::MissingRecordId);
     let kind = match shape {
         TypeShape::UpdatesAvailable => EventKind::UpdatesAvailable {
@@ -304,12 +334,11 @@ fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, 
         },
         TypeShape::Activated => EventKind::NpnActivated,
         TypeShape::Deactivated => EventKind::NpnDeactivated,
-        TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: object() },
+        TypeShape::ProfileUpdated => EventKind::ProfileUpdated,
         TypeShape::ProfileDeleted => EventKind::ProfileDeleted,
         TypeShape::SubRecordUpdated(kind) => EventKind::SubRecordUpdated {
             kind,
             id: record_id()?,
-            fields: object(),
         },
         TypeShape::SubRecordDeleted(kind) => EventKind::SubRecordDeleted {
             kind,

@@ -1,7 +1,5 @@
 //! The typed event kinds this release knows how to fold.
 
-use crate::raw::RawObject;
-
 /// `producersync.npn.activated`: a producer joined the monitored population.
 pub const NPN_ACTIVATED: &str = "producersync.npn.activated";
 /// `producersync.npn.deactivated`: a producer left it.
@@ -58,21 +56,19 @@ pub enum EventKind {
     NpnActivated,
     /// `producersync.npn.deactivated`: the producer left it.
     NpnDeactivated,
-    /// `id.producer.updated`: the whole profile as it is now.
-    ProfileUpdated {
-        /// `data`, minus nothing: sensitive keys are masked on the way out, not here.
-        profile: RawObject,
-    },
+    /// `id.producer.updated`: the whole profile as it is now, in `data`
+    /// (read back with [`crate::update_payload`]: the fold keeps where it
+    /// is, not a copy).
+    ProfileUpdated,
     /// `id.producer.deleted`: the profile was deleted; the NPN's history stays.
     ProfileDeleted,
-    /// `id.producer.<kind>.updated`: one sub-record as it is now.
+    /// `id.producer.<kind>.updated`: one sub-record as it is now, in
+    /// `data` (like a profile, read back with [`crate::update_payload`]).
     SubRecordUpdated {
         /// Which kind of sub-record.
         kind: SubRecordKind,
         /// `data.id`.
         id: String,
-        /// `data`.
-        fields: RawObject,
     },
     /// `id.producer.<kind>.deleted`.
     SubRecordDeleted {
@@ -84,18 +80,6 @@ pub enum EventKind {
     /// A known type that is kept in the producer's history but changes no
     /// folded attribute yet (`contract.*`).
     HistoryOnly,
-}
-
-impl EventKind {
-    /// The object an update carries (a profile, a sub-record's fields):
-    /// what a folded state refers to by the event's log position.
-    pub fn into_payload(self) -> Option<RawObject> {
-        match self {
-            Self::ProfileUpdated { profile } => Some(profile),
-            Self::SubRecordUpdated { fields, .. } => Some(fields),
-            _ => None,
-        }
-    }
 }
 
 /// How a known event type is shaped, before its data is read.

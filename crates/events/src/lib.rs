@@ -15,7 +15,9 @@ mod npn;
 mod raw;
 
 pub use examples::{EXAMPLES_JSON, Example, ExampleError, example_types, examples, render_example};
-pub use interpret::{Interpretation, NotUnderstood, interpret, parse_timestamp_micros};
+pub use interpret::{
+    Interpretation, NotUnderstood, interpret, parse_timestamp_micros, update_payload,
+};
 pub use kind::{EventKind, NPN_ACTIVATED, NPN_DEACTIVATED, SubRecordKind};
 pub use mask::{SENSITIVE_KEYS, is_sensitive_key, mask_text, mask_value};
 pub use npn::{NpnError, normalise_npn};

@@ -40,12 +40,12 @@ pub fn fold_owned(mut state: ProducerState, event: FoldEvent) -> ProducerState {
             state.last_deactivated_at =
                 Some(state.last_deactivated_at.map_or(time, |t| t.max(time)));
         }
-        EventKind::ProfileUpdated { .. } => {
+        EventKind::ProfileUpdated => {
             last_writer_wins(&mut state.profile, stamp, event.position);
             last_writer_wins(&mut state.deleted, stamp, false);
         }
         EventKind::ProfileDeleted => last_writer_wins(&mut state.deleted, stamp, true),
-        EventKind::SubRecordUpdated { kind, id, .. } => {
+        EventKind::SubRecordUpdated { kind, id } => {
             set_sub_record(&mut state, kind, id, stamp, Some(event.position));
         }
         EventKind::SubRecordDeleted { kind, id } => {

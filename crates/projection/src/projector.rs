@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use crate::event::FoldEvent;
 use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
 use crate::fold::{FOLD_VERSION, fold_global, fold_owned};
-use crate::rebuild::{PRODUCERS_PER_PASS, RebuildReport};
+use crate::rebuild::{EVENTS_PER_PASS, RebuildReport};
 use crate::state::{GlobalState, ProducerState};
 
 /// Why the projection could not be read, applied or rebuilt.
@@ -208,7 +208,7 @@ pub struct Projector {
     pub(crate) swapping: Arc<AtomicBool>,
     /// Held by the task deleting replaced generations, while it runs.
     pub(crate) retiring: Arc<Mutex<()>>,
-    pub(crate) producers_per_pass: u64,
+    pub(crate) events_per_pass: u64,
 }
 
 impl Projector {
@@ -221,15 +221,15 @@ impl Projector {
             rebuilding: Arc::new(AtomicBool::new(false)),
             swapping: Arc::new(AtomicBool::new(false)),
             retiring: Arc::new(Mutex::new(())),
-            producers_per_pass: PRODUCERS_PER_PASS,
+            events_per_pass: EVENTS_PER_PASS,
         }
     }
 
-    /// Bounds how many producers' states a rebuild holds in memory at once
-    /// (default [`PRODUCERS_PER_PASS`]); beyond it, the log is read once
-    /// more for each further share of that many producers.
-    pub fn with_producers_per_pass(mut self, producers: u64) -> Self {
-        self.producers_per_pass = producers.max(1);
+    /// Bounds how many log entries a rebuild collects in memory at once
+    /// (default [`EVENTS_PER_PASS`]); beyond it, the log is read once more
+    /// for each further share of the NPNs.
+    pub fn with_events_per_pass(mut self, events: u64) -> Self {
+        self.events_per_pass = events.max(1);
         self
     }
 

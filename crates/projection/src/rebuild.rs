@@ -35,23 +35,27 @@ use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
 use crate::fold::{FOLD_VERSION, merge_global};
-use crate::projector::{Projector, ProjectorError, StatesByNpn, encode_rows, fold_into_generation};
-use crate::state::{GlobalState, ProducerState};
+use crate::projector::{Projector, ProjectorError, encode_row, fold_into_generation};
+use crate::state::GlobalState;
 
+mod by_producer;
+mod collect;
 mod pass;
 
-use pass::{FoldHelper, FoldedPart, PassFold, fold_threads};
+use by_producer::ByProducer;
+use collect::CollectedPart;
+use pass::{CollectHelper, CollectedPartHome, collect_threads};
 
 /// How many log entries are read at a time.
 const READ_PAGE: u64 = 5_000;
 /// How many producer rows one shadow-write transaction holds, so ingest
 /// waits at most for one small transaction.
 const WRITE_CHUNK: usize = 1_000;
-/// How many producers' states one pass of a rebuild holds in memory by
-/// default: beyond it, the log is read once more per share of this size.
-/// Typical states take 1.6–1.9 KiB each in memory (measured over 100,000
-/// producers with ten events each), so a pass holds about 100 MiB.
-pub const PRODUCERS_PER_PASS: u64 = 60_000;
+/// How many log entries one pass of a rebuild collects in memory by
+/// default: beyond it, the log is read once more per further share of the
+/// NPNs. A collected entry takes 48 bytes and its ids about 20 more, so a
+/// pass holds about 85 MiB at most.
+pub const EVENTS_PER_PASS: u64 = 1_200_000;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -195,37 +199,37 @@ impl Projector {
     /// Folds the log up to `head` into the shadow generation, pass after
     /// pass, and writes the states.
     async fn fold_and_write(&self, generation: i64, head: i64) -> Result<Passes, ProjectorError> {
-        let npns = self.store.count_npns(head).await?;
-        let passes = npns.div_ceil(self.producers_per_pass).max(1);
-        // Room for every state of a pass from the start: no table grows
-        // (and is briefly held twice) mid-fold.
-        let per_pass = usize::try_from(npns.div_ceil(passes)).unwrap_or(usize::MAX);
+        // Positions are gap-free, so the head is how many entries there are.
+        let passes = u64::try_from(head)
+            .unwrap_or(0)
+            .div_ceil(self.events_per_pass)
+            .max(1);
         let mut done = Passes::default();
         for index in 0..passes {
             let share = NpnShare { index, of: passes };
             let pass_started = Instant::now();
-            let (parts, helpers) = self.fold_pass(head, share, per_pass).await?;
-            let folded = pass_started.elapsed();
-            let mut states = Vec::with_capacity(parts.len());
-            for part in parts {
-                done.global = merge_global(done.global, part.global);
+            let (parts, homes) = self.collect_pass(head, share).await?;
+            let collected = pass_started.elapsed();
+            for part in &parts {
+                done.global = merge_global(std::mem::take(&mut done.global), part.global.clone());
                 done.events_read += part.entries_read;
-                states.push(part.states);
             }
-            let producers: usize = states.iter().map(HashMap::len).sum();
-            done.producers_written += self.write_shadow(generation, &states).await?;
-            // Each helper's states are freed on the helper's thread.
-            let mut states = states.into_iter();
-            drop(states.next());
-            for (helper, part) in helpers.into_iter().zip(states) {
-                helper.release(part)?;
+            let producers = self
+                .write_shadow(generation, ByProducer::new(&parts))
+                .await?;
+            done.producers_written += producers;
+            // Each helper's part is freed on the helper's thread.
+            let mut parts = parts.into_iter();
+            drop(parts.next());
+            for (home, part) in homes.into_iter().zip(parts) {
+                home.release(part)?;
             }
             tracing::info!(
                 pass = index + 1,
                 passes,
                 producers,
-                fold_ms = folded.as_millis() as u64,
-                write_ms = (pass_started.elapsed() - folded).as_millis() as u64,
+                collect_ms = collected.as_millis() as u64,
+                fold_and_write_ms = (pass_started.elapsed() - collected).as_millis() as u64,
                 "rebuild pass done"
             );
         }
@@ -270,22 +274,21 @@ impl Projector {
     }
 
     /// Reads one share of the log up to `head` (the store filters the
-    /// rows), folding its producers on every fold thread (each folds its own
-    /// part of them); the next page is read (on another thread) while this
-    /// one folds. Returns each thread's part, this thread's first, and the
-    /// helper threads that wait to free theirs.
-    async fn fold_pass(
+    /// rows) and collects its entries on every collecting thread (each
+    /// interprets its own share of each page); the next page is read (on
+    /// another thread) while this one is collected. Returns each thread's
+    /// part, sorted, this thread's first, and the helper threads that wait
+    /// to free theirs.
+    async fn collect_pass(
         &self,
         head: i64,
         share: NpnShare,
-        producers: usize,
-    ) -> Result<(Vec<PassFold>, Vec<FoldedPart>), ProjectorError> {
-        let threads = fold_threads();
-        let per_thread = producers.div_ceil(threads);
+    ) -> Result<(Vec<CollectedPart>, Vec<CollectedPartHome>), ProjectorError> {
+        let threads = collect_threads();
         let helpers = (1..threads)
-            .map(|thread| FoldHelper::start(PassFold::new(share, thread, threads, per_thread)))
+            .map(|thread| CollectHelper::start(CollectedPart::new(thread, threads)))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut own = PassFold::new(share, 0, threads, per_thread);
+        let mut own = CollectedPart::new(0, threads);
         let mut next_page = self.read_page_ahead(0, head, share).await;
         loop {
             let page = Arc::new(next_page.await.map_err(|_| StoreError::Interrupted)??);
@@ -296,41 +299,46 @@ impl Projector {
             for helper in &helpers {
                 helper.send(page.clone())?;
             }
-            own.fold_page(&page);
+            own.collect_page(&page)?;
         }
+        own.sort();
         let mut parts = vec![own];
-        let mut folded = Vec::with_capacity(helpers.len());
+        let mut homes = Vec::with_capacity(helpers.len());
         for helper in helpers {
-            let (part, waiting) = helper.finish()?;
+            let (part, home) = helper.finish()?;
             parts.push(part);
-            folded.push(waiting);
+            homes.push(home);
         }
-        Ok((parts, folded))
+        Ok((parts, homes))
     }
 
-    /// Writes one pass's states (each fold thread's part) into the shadow
-    /// generation, in NPN order
-    /// (appending to the B-trees) and in small transactions; returns how
-    /// many rows it wrote. A producer with no foldable entry gets no row.
+    /// Writes a pass's producers into the shadow generation, in NPN order
+    /// (appending to the B-trees) and in small transactions, folding each
+    /// as it is taken; returns how many rows it wrote.
     async fn write_shadow(
         &self,
         generation: i64,
-        parts: &[StatesByNpn],
+        mut producers: ByProducer<'_>,
     ) -> Result<i64, ProjectorError> {
-        let mut states: Vec<(&String, &(ProducerState, i64))> = parts
-            .iter()
-            .flatten()
-            .filter(|(_, (state, _))| state.event_count > 0)
-            .collect();
-        states.sort_unstable_by_key(|&(npn, _)| npn);
-        let written = states.len() as i64;
-        // Each chunk is encoded while the one before it is written.
+        let mut written = 0;
+        // Each chunk is folded and encoded while the one before it is
+        // written.
         let mut writing: Option<JoinHandle<Result<(), StoreError>>> = None;
-        for chunk in states.chunks(WRITE_CHUNK) {
-            let rows = encode_rows(chunk.iter().copied())?;
+        loop {
+            let rows = producers
+                .by_ref()
+                .take(WRITE_CHUNK)
+                .map(|folded| {
+                    encode_row(&folded.npn.to_string(), &folded.state, folded.last_position)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             if let Some(previous) = writing.take() {
                 previous.await.map_err(|_| StoreError::Interrupted)??;
             }
+            if rows.is_empty() {
+                return Ok(written);
+            }
+            written += rows.len() as i64;
             let store = self.store.clone();
             let write = async move {
                 store
@@ -341,10 +349,6 @@ impl Projector {
             };
             writing = Some(start_now(write).await);
         }
-        if let Some(last) = writing {
-            last.await.map_err(|_| StoreError::Interrupted)??;
-        }
-        Ok(written)
     }
 
     /// Starts reading the page of the share's entries after `after`, up to

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use agentsync_events::{RawObject, SubRecordKind, interpret};
+use agentsync_events::{RawObject, SubRecordKind, update_payload};
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, Json, Object};
 use chrono::{DateTime, Utc};
@@ -94,7 +94,7 @@ async fn read_payloads(
     let bodies = store.bodies_at(positions).await?;
     let payloads: HashMap<PayloadAt, RawObject> = bodies
         .into_iter()
-        .filter_map(|(at, body)| Some((at, interpret(&body).outcome.ok()?.into_payload()?)))
+        .filter_map(|(at, body)| Some((at, update_payload(&body)?)))
         .collect();
     match positions.iter().find(|at| !payloads.contains_key(at)) {
         Some(missing) => Err(ApiError::Internal(format!(

@@ -1,6 +1,5 @@
-use agentsync_events::{RawObject, SubRecordKind};
+use agentsync_events::SubRecordKind;
 use proptest::prelude::*;
-use serde_json::{Map, Value, json};
 
 use super::*;
 use crate::state::Stamp;
@@ -16,13 +15,6 @@ fn event(npn: &str, time: i64, id: &str, kind: EventKind) -> FoldEvent {
             event_id: id.to_owned(),
         },
         kind,
-    }
-}
-
-fn fields(value: Value) -> RawObject {
-    match value {
-        Value::Object(map) => RawObject::from_map(&map),
-        _ => RawObject::from_map(&Map::new()),
     }
 }
 
@@ -62,22 +54,8 @@ fn ties_on_time_are_broken_by_event_id() {
 
 #[test]
 fn a_late_older_profile_does_not_overwrite_a_newer_one() {
-    let newer = event(
-        "1",
-        200,
-        "n",
-        EventKind::ProfileUpdated {
-            profile: fields(json!({"firstName": "New"})),
-        },
-    );
-    let older = event(
-        "1",
-        100,
-        "o",
-        EventKind::ProfileUpdated {
-            profile: fields(json!({"firstName": "Old"})),
-        },
-    );
+    let newer = event("1", 200, "n", EventKind::ProfileUpdated);
+    let older = event("1", 100, "o", EventKind::ProfileUpdated);
     let newer_at = newer.position;
     let state = &fold_all(&[newer, older]).producers["1"];
     assert_eq!(state.profile.as_ref().map(|p| p.value), Some(newer_at));
@@ -86,26 +64,12 @@ fn a_late_older_profile_does_not_overwrite_a_newer_one() {
 
 #[test]
 fn deletion_marks_the_profile_deleted_and_keeps_the_last_profile() {
-    let update = event(
-        "1",
-        100,
-        "u",
-        EventKind::ProfileUpdated {
-            profile: fields(json!({"firstName": "Ada"})),
-        },
-    );
+    let update = event("1", 100, "u", EventKind::ProfileUpdated);
     let delete = event("1", 200, "d", EventKind::ProfileDeleted);
     let state = &fold_all(&[delete.clone(), update.clone()]).producers["1"];
     assert!(state.is_deleted());
     assert!(state.profile.is_some());
-    let readded = event(
-        "1",
-        300,
-        "r",
-        EventKind::ProfileUpdated {
-            profile: fields(json!({"firstName": "Ada"})),
-        },
-    );
+    let readded = event("1", 300, "r", EventKind::ProfileUpdated);
     assert!(!fold_all(&[update, delete, readded]).producers["1"].is_deleted());
 }
 
@@ -119,7 +83,6 @@ fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
         EventKind::SubRecordUpdated {
             kind,
             id: "ph_1".into(),
-            fields: fields(json!({"number": "1"})),
         },
     );
     let p2 = event(
@@ -129,7 +92,6 @@ fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
         EventKind::SubRecordUpdated {
             kind,
             id: "ph_2".into(),
-            fields: fields(json!({"number": "2"})),
         },
     );
     let del = event(
@@ -148,7 +110,6 @@ fn sub_records_are_keyed_by_their_own_id_and_tombstoned() {
         EventKind::SubRecordUpdated {
             kind,
             id: "ph_1".into(),
-            fields: fields(json!({"number": "1b"})),
         },
     );
     let p2_at = p2.position;
@@ -197,17 +158,14 @@ fn kind_strategy() -> impl Strategy<Value = EventKind> {
         Just(EventKind::NpnDeactivated),
         Just(EventKind::ProfileDeleted),
         Just(EventKind::HistoryOnly),
-        (0u8..4).prop_map(|n| EventKind::ProfileUpdated {
-            profile: fields(json!({"firstName": format!("n{n}")}))
-        }),
+        Just(EventKind::ProfileUpdated),
         (0u8..4).prop_map(|n| EventKind::UpdatesAvailable {
             run_date: format!("2025-07-0{n}")
         }),
-        (sub_kind.clone(), record_id.clone(), 0u8..4).prop_map(|(kind, id, n)| {
+        (sub_kind.clone(), record_id.clone()).prop_map(|(kind, id)| {
             EventKind::SubRecordUpdated {
                 kind,
                 id: id.to_owned(),
-                fields: fields(json!({"v": n})),
             }
         }),
         (sub_kind, record_id).prop_map(|(kind, id)| EventKind::SubRecordDeleted {

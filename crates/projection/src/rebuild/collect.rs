@@ -1,0 +1,195 @@
+//! A rebuild's first step: every log entry of a pass, interpreted once and
+//! kept in a compact form ([`Collected`]), then sorted by NPN. The fold
+//! then takes one producer's entries after another ([`super::by_producer`]):
+//! each state is built while it is in cache and written at once, instead
+//! of a table of every producer's state being looked up at every event
+//! (that table's cache misses were half the cost of a fold, and its size
+//! bounded how many producers a pass could hold).
+
+use agentsync_events::{EventKind, SubRecordKind};
+use event_store::{BodyRow, StoreError};
+
+use crate::event::FoldEvent;
+use crate::fold::fold_global;
+use crate::projector::ProjectorError;
+use crate::state::{GlobalState, Stamp};
+
+/// What the fold does with an entry, without its ids (kept in the part's
+/// text). The kinds that change nothing but counts and times
+/// (`updates_available` naming an NPN, `contract.*`) are one kind: the
+/// producer fold treats them alike, and the global facts are folded while
+/// collecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// This release cannot fold the entry; it still counts towards its
+    /// producer's last position.
+    Unfoldable,
+    Activated,
+    Deactivated,
+    ProfileUpdated,
+    ProfileDeleted,
+    RecordUpdated(SubRecordKind),
+    RecordDeleted(SubRecordKind),
+    CountsOnly,
+}
+
+/// One entry naming a producer, as collected: 48 bytes, its ids kept in
+/// the part's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Collected {
+    /// The NPN as a number (NPNs are stored normalised: digits, no leading
+    /// zeros), so sorting compares integers, not strings on the heap.
+    pub(super) npn: u64,
+    /// Log position: the order a producer's entries are folded in, and
+    /// where the entry's payload is.
+    pub(super) position: i64,
+    time: i64,
+    /// Where the event id starts in the part's text; the sub-record id
+    /// follows it.
+    text_start: usize,
+    event_id_len: u32,
+    record_id_len: u32,
+    change: Change,
+}
+
+/// One collecting thread's part of a pass: every `threads`-th entry of
+/// each page, starting at `thread`.
+pub(super) struct CollectedPart {
+    thread: usize,
+    threads: usize,
+    records: Vec<Collected>,
+    /// The ids of the records, one after another.
+    text: String,
+    /// The global facts of this part's entries; the parts' and passes'
+    /// facts are merged.
+    pub(super) global: GlobalState,
+    /// Entries of this part read (with or without an NPN).
+    pub(super) entries_read: i64,
+}
+
+impl CollectedPart {
+    /// An empty part for thread `thread` of `threads`.
+    pub(super) fn new(thread: usize, threads: usize) -> Self {
+        Self {
+            thread,
+            threads,
+            records: Vec::new(),
+            text: String::new(),
+            global: GlobalState::default(),
+            entries_read: 0,
+        }
+    }
+
+    /// Interprets this part's entries of one page of the log.
+    pub(super) fn collect_page(&mut self, page: &[BodyRow]) -> Result<(), ProjectorError> {
+        for entry in page.iter().skip(self.thread).step_by(self.threads) {
+            self.entries_read += 1;
+            let event = FoldEvent::from_body(entry.position, &entry.body, entry.received_at);
+            if let Some(event) = &event {
+                self.global = fold_global(std::mem::take(&mut self.global), event);
+            }
+            if let Some(npn) = &entry.npn {
+                let npn = npn.parse().map_err(|_| not_a_number(entry.position, npn))?;
+                self.push(npn, entry.position, event);
+            }
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, npn: u64, position: i64, event: Option<FoldEvent>) {
+        let text_start = self.text.len();
+        let Some(event) = event else {
+            self.records.push(Collected {
+                npn,
+                position,
+                time: 0,
+                text_start,
+                event_id_len: 0,
+                record_id_len: 0,
+                change: Change::Unfoldable,
+            });
+            return;
+        };
+        let (change, record_id) = match event.kind {
+            EventKind::NpnActivated => (Change::Activated, None),
+            EventKind::NpnDeactivated => (Change::Deactivated, None),
+            EventKind::ProfileUpdated => (Change::ProfileUpdated, None),
+            EventKind::ProfileDeleted => (Change::ProfileDeleted, None),
+            EventKind::SubRecordUpdated { kind, id } => (Change::RecordUpdated(kind), Some(id)),
+            EventKind::SubRecordDeleted { kind, id } => (Change::RecordDeleted(kind), Some(id)),
+            EventKind::UpdatesAvailable { .. } | EventKind::HistoryOnly => {
+                (Change::CountsOnly, None)
+            }
+        };
+        let record_id = record_id.unwrap_or_default();
+        self.text.push_str(&event.stamp.event_id);
+        self.text.push_str(&record_id);
+        self.records.push(Collected {
+            npn,
+            position,
+            time: event.stamp.time,
+            text_start,
+            event_id_len: text_len(&event.stamp.event_id),
+            record_id_len: text_len(&record_id),
+            change,
+        });
+    }
+
+    /// Sorts the records by producer, and each producer's in log order.
+    pub(super) fn sort(&mut self) {
+        self.records
+            .sort_unstable_by_key(|record| (record.npn, record.position));
+    }
+
+    /// The records, sorted once [`CollectedPart::sort`] ran.
+    pub(super) fn records(&self) -> &[Collected] {
+        &self.records
+    }
+
+    /// The event a record was collected from, as the fold takes it; `None`
+    /// for an entry this release cannot fold.
+    pub(super) fn event(&self, record: &Collected) -> Option<FoldEvent> {
+        let ids = &self.text[record.text_start..];
+        let (event_id, rest) = ids.split_at(record.event_id_len as usize);
+        let record_id = || rest[..record.record_id_len as usize].to_owned();
+        let kind = match record.change {
+            Change::Unfoldable => return None,
+            Change::Activated => EventKind::NpnActivated,
+            Change::Deactivated => EventKind::NpnDeactivated,
+            Change::ProfileUpdated => EventKind::ProfileUpdated,
+            Change::ProfileDeleted => EventKind::ProfileDeleted,
+            Change::RecordUpdated(kind) => EventKind::SubRecordUpdated {
+                kind,
+                id: record_id(),
+            },
+            Change::RecordDeleted(kind) => EventKind::SubRecordDeleted {
+                kind,
+                id: record_id(),
+            },
+            Change::CountsOnly => EventKind::HistoryOnly,
+        };
+        Some(FoldEvent {
+            position: record.position,
+            npn: None,
+            stamp: Stamp {
+                time: record.time,
+                event_id: event_id.to_owned(),
+            },
+            kind,
+        })
+    }
+}
+
+/// An id's length in the part's text. Bodies are far smaller than 4 GiB.
+fn text_len(text: &str) -> u32 {
+    u32::try_from(text.len()).unwrap_or(u32::MAX)
+}
+
+fn not_a_number(position: i64, npn: &str) -> ProjectorError {
+    ProjectorError::Store(StoreError::Corrupt(format!(
+        "log entry {position} is stored under NPN {npn:?}, which is not a normalised NPN"
+    )))
+}
+
+#[cfg(test)]
+mod tests;
