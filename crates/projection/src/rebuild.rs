@@ -200,15 +200,14 @@ impl Projector {
     /// pass, and writes the states.
     async fn fold_and_write(&self, generation: i64, head: i64) -> Result<Passes, ProjectorError> {
         // Positions are gap-free, so the head is how many entries there are.
-        let passes = u64::try_from(head)
-            .unwrap_or(0)
-            .div_ceil(self.events_per_pass)
-            .max(1);
+        let entries = u64::try_from(head).unwrap_or(0);
+        let passes = entries.div_ceil(self.events_per_pass).max(1);
         let mut done = Passes::default();
         for index in 0..passes {
             let share = NpnShare { index, of: passes };
             let pass_started = Instant::now();
-            let (parts, homes) = self.collect_pass(head, share).await?;
+            let per_pass = usize::try_from(entries.div_ceil(passes)).unwrap_or(0);
+            let (parts, homes) = self.collect_pass(head, share, per_pass).await?;
             let collected = pass_started.elapsed();
             for part in &parts {
                 done.global = merge_global(std::mem::take(&mut done.global), part.global.clone());
@@ -274,7 +273,7 @@ impl Projector {
     }
 
     /// Reads one share of the log up to `head` (the store filters the
-    /// rows) and collects its entries on every collecting thread (each
+    /// rows; about `entries` of them) and collects its entries on every collecting thread (each
     /// interprets its own share of each page); the next page is read (on
     /// another thread) while this one is collected. Returns each thread's
     /// part, sorted, this thread's first, and the helper threads that wait
@@ -283,12 +282,16 @@ impl Projector {
         &self,
         head: i64,
         share: NpnShare,
+        entries: usize,
     ) -> Result<(Vec<CollectedPart>, Vec<CollectedPartHome>), ProjectorError> {
         let threads = collect_threads();
+        // Each thread collects every `threads`-th entry; a little room more
+        // for the share's uneven size.
+        let per_thread = entries.div_ceil(threads) + entries / 50;
         let helpers = (1..threads)
-            .map(|thread| CollectHelper::start(CollectedPart::new(thread, threads)))
+            .map(|thread| CollectHelper::start(CollectedPart::new(thread, threads, per_thread)))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut own = CollectedPart::new(0, threads);
+        let mut own = CollectedPart::new(0, threads, per_thread);
         let mut next_page = self.read_page_ahead(0, head, share).await;
         loop {
             let page = Arc::new(next_page.await.map_err(|_| StoreError::Interrupted)??);

@@ -33,6 +33,10 @@ enum Change {
     CountsOnly,
 }
 
+/// The room reserved per entry for its ids: an event id and a sub-record
+/// id of the lengths AgentSync uses (`whe_…`, `addr_…`).
+const IDS_TEXT_PER_ENTRY: usize = 16;
+
 /// One entry naming a producer, as collected: 48 bytes, its ids kept in
 /// the part's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,13 +72,15 @@ pub(super) struct CollectedPart {
 }
 
 impl CollectedPart {
-    /// An empty part for thread `thread` of `threads`.
-    pub(super) fn new(thread: usize, threads: usize) -> Self {
+    /// An empty part for thread `thread` of `threads`, with room for
+    /// `entries` entries: the vectors are not grown (and copied, and their
+    /// new pages zeroed by the kernel) mid-pass when the estimate holds.
+    pub(super) fn new(thread: usize, threads: usize, entries: usize) -> Self {
         Self {
             thread,
             threads,
-            records: Vec::new(),
-            text: String::new(),
+            records: Vec::with_capacity(entries),
+            text: String::with_capacity(entries * IDS_TEXT_PER_ENTRY),
             global: GlobalState::default(),
             entries_read: 0,
         }

@@ -131,7 +131,7 @@ proptest! {
 fn an_entry_stored_under_a_non_numeric_npn_is_reported_not_skipped() {
     let mut entries = entries(&[(0, 1_000, 1)]);
     entries[0].npn = Some("12a".to_owned());
-    let mut part = CollectedPart::new(0, 1);
+    let mut part = CollectedPart::new(0, 1, 1);
     let error = part
         .collect_page(&entries)
         .expect_err("a corrupt NPN column");
