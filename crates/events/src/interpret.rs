@@ -124,7 +124,8 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
 /// The envelope is read without building a tree: each field is kept as raw
 /// text and only the few the log and the fold need are parsed (`id`,
 /// `type`, `timestamp`, `data.npn`, `data.id`, `data.runDate`); `data`
-/// itself stays in the body ([`update_payload`] reads it). Bodies this fast reading could
+/// itself is kept as text ([`RawObject`]) for a profile, and left in the
+/// body for a sub-record ([`record_payload`]). Bodies this fast reading could
 /// judge differently from a strict parse go through one first
 /// ([`needs_strict_parse`]).
 pub fn interpret(body: &[u8]) -> Interpretation {
@@ -134,14 +135,13 @@ pub fn interpret(body: &[u8]) -> Interpretation {
     .unwrap_or_else(Interpretation::not_understood)
 }
 
-/// The object an update carries in `data` (a profile, a sub-record's
-/// fields), as sent; `None` unless the body interprets as
-/// `id.producer.updated` or `id.producer.<kind>.updated`. States refer to
-/// such entries by log position, and readers take the object from here.
-pub fn update_payload(body: &[u8]) -> Option<RawObject> {
+/// A sub-record's fields as an `id.producer.<kind>.updated` body carries
+/// them in `data`; `None` for any other body. States refer to such entries
+/// by log position, and readers take the fields from here.
+pub fn record_payload(body: &[u8]) -> Option<RawObject> {
     read_envelope(body, |text| {
         read_fields(text, |interpretation, data| match interpretation.outcome {
-            Ok(EventKind::ProfileUpdated | EventKind::SubRecordUpdated { .. }) => {
+            Ok(EventKind::SubRecordUpdated { .. }) => {
                 data.map(|data| RawObject::from_raw(data.raw.to_owned()))
             }
             _ => None,
@@ -327,6 +327,7 @@ fn typed_kind(
 }
 
 fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, NotUnderstood> {
+    let object = || RawObject::from_raw(data.raw.to_owned());
     let record_id = || raw_string(data.fields.id).ok_or(NotUnderstood::MissingRecordId);
     let kind = match shape {
         TypeShape::UpdatesAvailable => EventKind::UpdatesAvailable {
@@ -334,7 +335,7 @@ fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, 
         },
         TypeShape::Activated => EventKind::NpnActivated,
         TypeShape::Deactivated => EventKind::NpnDeactivated,
-        TypeShape::ProfileUpdated => EventKind::ProfileUpdated,
+        TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: object() },
         TypeShape::ProfileDeleted => EventKind::ProfileDeleted,
         TypeShape::SubRecordUpdated(kind) => EventKind::SubRecordUpdated {
             kind,

@@ -1,5 +1,7 @@
 //! The typed event kinds this release knows how to fold.
 
+use crate::raw::RawObject;
+
 /// `producersync.npn.activated`: a producer joined the monitored population.
 pub const NPN_ACTIVATED: &str = "producersync.npn.activated";
 /// `producersync.npn.deactivated`: a producer left it.
@@ -56,14 +58,17 @@ pub enum EventKind {
     NpnActivated,
     /// `producersync.npn.deactivated`: the producer left it.
     NpnDeactivated,
-    /// `id.producer.updated`: the whole profile as it is now, in `data`
-    /// (read back with [`crate::update_payload`]: the fold keeps where it
-    /// is, not a copy).
-    ProfileUpdated,
+    /// `id.producer.updated`: the whole profile as it is now.
+    ProfileUpdated {
+        /// `data`, minus nothing: sensitive keys are masked on the way out,
+        /// not here.
+        profile: RawObject,
+    },
     /// `id.producer.deleted`: the profile was deleted; the NPN's history stays.
     ProfileDeleted,
     /// `id.producer.<kind>.updated`: one sub-record as it is now, in
-    /// `data` (like a profile, read back with [`crate::update_payload`]).
+    /// `data` (read back with [`crate::record_payload`]: states refer to
+    /// the entry instead of keeping a copy).
     SubRecordUpdated {
         /// Which kind of sub-record.
         kind: SubRecordKind,

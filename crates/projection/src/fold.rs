@@ -14,7 +14,8 @@ use crate::state::{
 /// produces, or states are stored differently: a service that finds a
 /// projection built by another version rebuilds it at start. 3: stamps are
 /// stored as `[time, event_id, value]` and absent fields are left out. 4:
-/// payloads are referred to by log position ([`PayloadAt`]), not copied.
+/// sub-records' fields are referred to by log position ([`PayloadAt`]),
+/// not copied.
 pub const FOLD_VERSION: i32 = 4;
 
 /// Folds one event into one producer's state.
@@ -22,8 +23,8 @@ pub fn fold(state: ProducerState, event: &FoldEvent) -> ProducerState {
     fold_owned(state, event.clone())
 }
 
-/// [`fold`], taking the event: a sub-record's id moves into the state
-/// instead of being copied (what a rebuild folds, event after event).
+/// [`fold`], taking the event: its profile or sub-record id moves into the
+/// state instead of being copied (what a rebuild folds, event after event).
 pub fn fold_owned(mut state: ProducerState, event: FoldEvent) -> ProducerState {
     let stamp = &event.stamp;
     let time = stamp.time;
@@ -40,8 +41,8 @@ pub fn fold_owned(mut state: ProducerState, event: FoldEvent) -> ProducerState {
             state.last_deactivated_at =
                 Some(state.last_deactivated_at.map_or(time, |t| t.max(time)));
         }
-        EventKind::ProfileUpdated => {
-            last_writer_wins(&mut state.profile, stamp, event.position);
+        EventKind::ProfileUpdated { profile } => {
+            last_writer_wins(&mut state.profile, stamp, profile);
             last_writer_wins(&mut state.deleted, stamp, false);
         }
         EventKind::ProfileDeleted => last_writer_wins(&mut state.deleted, stamp, true),

@@ -1,6 +1,6 @@
 //! The folded state: per producer, and the facts that belong to none.
 
-use agentsync_events::SubRecordKind;
+use agentsync_events::{RawObject, SubRecordKind};
 use litemap::LiteMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -73,14 +73,16 @@ impl Status {
     }
 }
 
-/// Where a payload (a profile, a sub-record's fields) is: the log position
-/// of the event that carried it.
+/// Where a sub-record's fields are: the log position of the
+/// `id.producer.<kind>.updated` event that carried them.
 ///
-/// States refer to payloads instead of holding copies: the log is
-/// append-only, so a position keeps pointing at the same body, and the
-/// payloads made up two thirds of a stored state. A rebuild writes every
-/// producer's state, so that third is all it writes; readers fetch the few
-/// bodies they show ([`ProducerState::payload_positions`]).
+/// States refer to sub-records' fields instead of holding copies: the log
+/// is append-only, so a position keeps pointing at the same body, and the
+/// fields of a producer's addresses, phones, bank accounts and policies
+/// made up half of a stored state, which a rebuild encodes and writes for
+/// every producer. Readers fetch the bodies of the records they show
+/// (`agentsync_events::record_payload`). The profile, which most reads
+/// show, stays in the state.
 pub type PayloadAt = i64;
 
 /// One sub-record (address, phone, …) or its tombstone (`None`), so that an
@@ -151,9 +153,9 @@ pub struct ProducerState {
     pub last_event_at: Option<i64>,
     /// How many distinct events were folded.
     pub event_count: u64,
-    /// Where the latest profile (`id.producer.updated` data) is.
+    /// The latest profile (`id.producer.updated` data), as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub profile: Option<Versioned<PayloadAt>>,
+    pub profile: Option<Versioned<RawObject>>,
     /// Whether the latest profile event is a deletion.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<Versioned<bool>>,
@@ -185,20 +187,6 @@ impl ProducerState {
             .iter()
             .filter(|(_, record)| record.value.is_some())
     }
-
-    /// Where every payload the state shows is: the profile's and the live
-    /// sub-records'.
-    pub fn payload_positions(&self) -> impl Iterator<Item = PayloadAt> {
-        let sub_records = SubRecordKind::ALL
-            .into_iter()
-            .flat_map(|kind| self.sub_records.of(kind).values())
-            .filter_map(|record| record.value);
-        self.profile
-            .as_ref()
-            .map(|profile| profile.value)
-            .into_iter()
-            .chain(sub_records)
-    }
 }
 
 /// Facts that belong to no producer.
@@ -212,11 +200,21 @@ pub struct GlobalState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agentsync_events::interpret;
 
     fn stamp(time: i64, event_id: &str) -> Stamp {
         Stamp {
             time,
             event_id: event_id.to_owned(),
+        }
+    }
+
+    /// A profile object, as the interpreter keeps it.
+    fn profile(text: &str) -> RawObject {
+        let body = format!(r#"{{"id":"e","type":"id.producer.updated","data":{text}}}"#);
+        match interpret(body.as_bytes()).outcome {
+            Ok(agentsync_events::EventKind::ProfileUpdated { profile }) => profile,
+            other => panic!("not a profile update: {other:?}"),
         }
     }
 
@@ -231,7 +229,7 @@ mod tests {
             event_count: 3,
             profile: Some(Versioned {
                 stamp: stamp(10, "e1"),
-                value: 41,
+                value: profile(r#"{"npn":"7", "firstName":"Ada"}"#),
             }),
             ..ProducerState::default()
         };
@@ -242,10 +240,17 @@ mod tests {
                 value: None,
             },
         );
+        state.sub_records.of_mut(SubRecordKind::Phone).insert(
+            "ph_2".to_owned(),
+            Versioned {
+                stamp: stamp(31, "e4"),
+                value: Some(41),
+            },
+        );
         let text = serde_json::to_string(&state).expect("a state serialises");
         assert_eq!(
             text,
-            r#"{"status":[20,"e2","Active"],"last_activated_at":20,"event_count":3,"profile":[10,"e1",41],"sub_records":{"phone":{"ph_1":[30,"e3",null]}}}"#
+            r#"{"status":[20,"e2","Active"],"last_activated_at":20,"event_count":3,"profile":[10,"e1",{"npn":"7", "firstName":"Ada"}],"sub_records":{"phone":{"ph_1":[30,"e3",null],"ph_2":[31,"e4",41]}}}"#
         );
         let read: ProducerState = serde_json::from_str(&text).expect("a state reads back");
         assert_eq!(read, state);

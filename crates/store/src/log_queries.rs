@@ -1,11 +1,13 @@
 //! Reading the event log.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use std::sync::OnceLock;
+
+use sea_orm::sea_query::{Expr, ExprTrait, Value, Values};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select,
 };
-use store_direct::{DbErr, QueryResult};
+use store_direct::{DbBackend, DbErr, QueryResult, Statement};
 
 use crate::entity::event_log::{self, Column, Entity as EventLog};
 use crate::single_row::{max_of, single_row};
@@ -135,6 +137,28 @@ fn entries_in_order_select(
         .apply_if(share.condition(), QueryFilter::filter)
         .order_by_asc(Column::Position)
         .limit(limit)
+}
+
+/// The positions and bodies of the entries at `positions`.
+fn bodies_select(positions: &[i64]) -> Select<EventLog> {
+    EventLog::find()
+        .select_only()
+        .columns([Column::Position, Column::Body])
+        .filter(Column::Position.is_in(positions.iter().copied()))
+        .order_by_asc(Column::Position)
+}
+
+/// [`bodies_select`] of one position, for SQLite. The SQL text is built
+/// once and kept, as for the `producer(npn)` lookup this one follows.
+fn body_at_statement(position: i64) -> Statement {
+    static TEMPLATE: OnceLock<Statement> = OnceLock::new();
+    let template =
+        TEMPLATE.get_or_init(|| DbBackend::Sqlite.build(&bodies_select(&[0]).into_query()));
+    Statement {
+        sql: template.sql.clone(),
+        values: Some(Values(vec![Value::from(position)])),
+        db_backend: template.db_backend,
+    }
 }
 
 impl BodyRow {
@@ -286,20 +310,21 @@ impl Store {
 
     /// The raw bodies at `positions`, in position order: the payloads a
     /// producer's state refers to. On a SQLite file it runs on the calling
-    /// thread, like the state lookup it follows (a few primary-key reads).
+    /// thread, like the state lookup it follows (primary-key reads).
     pub async fn bodies_at(&self, positions: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
         if positions.is_empty() {
             return Ok(Vec::new());
         }
-        let select = EventLog::find()
-            .select_only()
-            .columns([Column::Position, Column::Body])
-            .filter(Column::Position.is_in(positions.iter().copied()))
-            .order_by_asc(Column::Position);
         let Some(direct) = self.direct_reader() else {
-            return Ok(select.into_tuple().all(self.reader()).await?);
+            return Ok(bodies_select(positions)
+                .into_tuple()
+                .all(self.reader())
+                .await?);
         };
-        let rows = direct.query_all(&select.into_query())?;
+        let rows = match positions {
+            [position] => direct.query_all_built(body_at_statement(*position))?,
+            _ => direct.query_all(&bodies_select(positions).into_query())?,
+        };
         let bodies = rows
             .iter()
             .map(|row| Ok((row.try_get("", "position")?, row.try_get("", "body")?)))

@@ -2,14 +2,13 @@
 
 use std::collections::HashMap;
 
-use agentsync_events::{RawObject, SubRecordKind, update_payload};
+use agentsync_events::{RawObject, SubRecordKind, record_payload};
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, Json, Object};
 use chrono::{DateTime, Utc};
 use event_store::{LogFilter, Store};
 use projection::{PayloadAt, ProducerState, Status};
-use serde_json::{Map, Value};
-use tokio::sync::OnceCell;
+use serde_json::Value;
 
 use crate::ApiContext;
 use crate::error::{ApiError, ApiResult};
@@ -55,9 +54,6 @@ pub struct Producer {
     pub npn: String,
     /// The folded state.
     pub state: ProducerState,
-    /// The payloads the state refers to, read from the log the first time
-    /// a field shows one (in one read for all of them).
-    payloads: OnceCell<HashMap<PayloadAt, RawObject>>,
 }
 
 /// An address, phone, bank account or E&O policy.
@@ -83,10 +79,10 @@ impl SubRecord {
     }
 }
 
-/// Reads the payloads at `positions` from the log: each is the object its
-/// event carried. A position the log does not hold, or whose body carries
-/// no object, is an internal error: the log is append-only, so a state
-/// only refers to entries that are there.
+/// Reads the sub-records' fields at `positions` from the log. A position
+/// the log does not hold, or whose body is no sub-record update, is an
+/// internal error: the log is append-only, so a state only refers to
+/// entries that are there.
 async fn read_payloads(
     store: &Store,
     positions: &[PayloadAt],
@@ -94,7 +90,7 @@ async fn read_payloads(
     let bodies = store.bodies_at(positions).await?;
     let payloads: HashMap<PayloadAt, RawObject> = bodies
         .into_iter()
-        .filter_map(|(at, body)| Some((at, update_payload(&body)?)))
+        .filter_map(|(at, body)| Some((at, record_payload(&body)?)))
         .collect();
     match positions.iter().find(|at| !payloads.contains_key(at)) {
         Some(missing) => Err(ApiError::Internal(format!(
@@ -105,30 +101,19 @@ async fn read_payloads(
 }
 
 impl Producer {
-    /// A producer to show; its payloads are read when a field needs them.
+    /// A producer to show; the sub-records' fields its state refers to are
+    /// read when a field shows them.
     pub fn new(npn: String, state: ProducerState) -> Self {
-        Self {
-            npn,
-            state,
-            payloads: OnceCell::new(),
-        }
+        Self { npn, state }
     }
 
-    /// The fields of the payload at `at`.
-    async fn payload(
-        &self,
+    /// The sub-records' fields at `positions`, read from the log.
+    async fn payloads(
         ctx: &Context<'_>,
-        at: PayloadAt,
-    ) -> async_graphql::Result<Map<String, Value>> {
-        let payloads = self
-            .payloads
-            .get_or_try_init(|| async {
-                let store = &ctx.data::<ApiContext>()?.store;
-                let positions: Vec<PayloadAt> = self.state.payload_positions().collect();
-                Ok::<_, async_graphql::Error>(read_payloads(store, &positions).await?)
-            })
-            .await?;
-        Ok(payloads.get(&at).map(RawObject::to_map).unwrap_or_default())
+        positions: &[PayloadAt],
+    ) -> async_graphql::Result<HashMap<PayloadAt, RawObject>> {
+        let store = &ctx.data::<ApiContext>()?.store;
+        Ok(read_payloads(store, positions).await?)
     }
 
     async fn sub_records(
@@ -136,19 +121,24 @@ impl Producer {
         ctx: &Context<'_>,
         kind: SubRecordKind,
     ) -> async_graphql::Result<Vec<SubRecord>> {
-        let mut records = Vec::new();
-        for (id, record) in self.state.live_sub_records(kind) {
-            let fields = match record.value {
-                Some(at) => self.payload(ctx, at).await?,
-                None => Map::new(),
-            };
-            records.push(SubRecord {
+        let live: Vec<_> = self.state.live_sub_records(kind).collect();
+        let positions: Vec<PayloadAt> =
+            live.iter().filter_map(|(_, record)| record.value).collect();
+        let payloads = Self::payloads(ctx, &positions).await?;
+        Ok(live
+            .into_iter()
+            .map(|(id, record)| SubRecord {
                 id: id.clone(),
                 updated_at: record.stamp.time,
-                fields: Value::Object(fields),
-            });
-        }
-        Ok(records)
+                fields: Value::Object(
+                    record
+                        .value
+                        .and_then(|at| payloads.get(&at))
+                        .map(RawObject::to_map)
+                        .unwrap_or_default(),
+                ),
+            })
+            .collect())
     }
 }
 
@@ -187,12 +177,9 @@ impl Producer {
         self.state.is_deleted()
     }
     /// The latest profile, sensitive fields masked.
-    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Json<Value>>> {
-        let Some(profile) = &self.state.profile else {
-            return Ok(None);
-        };
-        let fields = self.payload(ctx, profile.value).await?;
-        Ok(Some(masked(Value::Object(fields))))
+    async fn profile(&self) -> Option<Json<Value>> {
+        let profile = self.state.profile.as_ref()?;
+        Some(masked(Value::Object(profile.value.to_map())))
     }
     /// When the latest profile event occurred.
     async fn profile_updated_at(&self) -> Option<DateTime<Utc>> {

@@ -6,7 +6,7 @@
 //! (that table's cache misses were half the cost of a fold, and its size
 //! bounded how many producers a pass could hold).
 
-use agentsync_events::{EventKind, SubRecordKind};
+use agentsync_events::{EventKind, RawObject, SubRecordKind};
 use event_store::{BodyRow, StoreError};
 
 use crate::event::FoldEvent;
@@ -26,7 +26,8 @@ enum Change {
     Unfoldable,
     Activated,
     Deactivated,
-    ProfileUpdated,
+    /// The profile is the part's profile at this index.
+    ProfileUpdated(u32),
     ProfileDeleted,
     RecordUpdated(SubRecordKind),
     RecordDeleted(SubRecordKind),
@@ -64,6 +65,8 @@ pub(super) struct CollectedPart {
     records: Vec<Collected>,
     /// The ids of the records, one after another.
     text: String,
+    /// The profiles of the `id.producer.updated` entries, until folded.
+    profiles: Vec<Option<RawObject>>,
     /// The global facts of this part's entries; the parts' and passes'
     /// facts are merged.
     pub(super) global: GlobalState,
@@ -81,6 +84,7 @@ impl CollectedPart {
             threads,
             records: Vec::with_capacity(entries),
             text: String::with_capacity(entries * IDS_TEXT_PER_ENTRY),
+            profiles: Vec::new(),
             global: GlobalState::default(),
             entries_read: 0,
         }
@@ -119,7 +123,11 @@ impl CollectedPart {
         let (change, record_id) = match event.kind {
             EventKind::NpnActivated => (Change::Activated, None),
             EventKind::NpnDeactivated => (Change::Deactivated, None),
-            EventKind::ProfileUpdated => (Change::ProfileUpdated, None),
+            EventKind::ProfileUpdated { profile } => {
+                let index = u32::try_from(self.profiles.len()).unwrap_or(u32::MAX);
+                self.profiles.push(Some(profile));
+                (Change::ProfileUpdated(index), None)
+            }
             EventKind::ProfileDeleted => (Change::ProfileDeleted, None),
             EventKind::SubRecordUpdated { kind, id } => (Change::RecordUpdated(kind), Some(id)),
             EventKind::SubRecordDeleted { kind, id } => (Change::RecordDeleted(kind), Some(id)),
@@ -153,8 +161,9 @@ impl CollectedPart {
     }
 
     /// The event a record was collected from, as the fold takes it; `None`
-    /// for an entry this release cannot fold.
-    pub(super) fn event(&self, record: &Collected) -> Option<FoldEvent> {
+    /// for an entry this release cannot fold. A profile moves out of the
+    /// part: each record is taken once.
+    pub(super) fn take_event(&mut self, record: &Collected) -> Option<FoldEvent> {
         let ids = &self.text[record.text_start..];
         let (event_id, rest) = ids.split_at(record.event_id_len as usize);
         let record_id = || rest[..record.record_id_len as usize].to_owned();
@@ -162,7 +171,9 @@ impl CollectedPart {
             Change::Unfoldable => return None,
             Change::Activated => EventKind::NpnActivated,
             Change::Deactivated => EventKind::NpnDeactivated,
-            Change::ProfileUpdated => EventKind::ProfileUpdated,
+            Change::ProfileUpdated(index) => EventKind::ProfileUpdated {
+                profile: self.profiles.get_mut(index as usize)?.take()?,
+            },
             Change::ProfileDeleted => EventKind::ProfileDeleted,
             Change::RecordUpdated(kind) => EventKind::SubRecordUpdated {
                 kind,

@@ -88,7 +88,7 @@ fn collected(
     page: usize,
 ) -> (BTreeMap<u64, (ProducerState, i64)>, GlobalState, i64) {
     let mut parts: Vec<CollectedPart> = (0..threads)
-        .map(|t| CollectedPart::new(t, threads))
+        .map(|t| CollectedPart::new(t, threads, 0))
         .collect();
     for page in entries.chunks(page) {
         for part in &mut parts {
@@ -100,12 +100,13 @@ fn collected(
     let global = parts.iter().fold(GlobalState::default(), |global, part| {
         merge_global(global, part.global.clone())
     });
-    let npns: Vec<u64> = ByProducer::new(&parts).map(|folded| folded.npn).collect();
+    let folded: Vec<_> = ByProducer::new(&mut parts).collect();
     assert!(
-        npns.windows(2).all(|w| w[0] < w[1]),
+        folded.windows(2).all(|w| w[0].npn < w[1].npn),
         "producers in NPN order, once each"
     );
-    let states = ByProducer::new(&parts)
+    let states = folded
+        .into_iter()
         .map(|folded| (folded.npn, (folded.state, folded.last_position)))
         .collect();
     (states, global, read)
