@@ -37,6 +37,14 @@ impl RawObject {
         serde_json::from_str(self.0.get()).unwrap_or_default()
     }
 
+    /// The object whose JSON text is `text` (checked again), for a reader
+    /// that kept an object's text and wants the object back; `None` when
+    /// `text` is not a JSON object.
+    pub fn from_json(text: &str) -> Option<Self> {
+        let raw: Box<RawValue> = serde_json::from_str(text).ok()?;
+        raw.get().starts_with('{').then_some(Self(raw))
+    }
+
     /// The text of `map`, for building events in code and tests.
     pub fn from_map(map: &Map<String, Value>) -> Self {
         // Serialising a map with string keys cannot fail.

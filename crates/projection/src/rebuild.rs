@@ -55,7 +55,7 @@ const WRITE_CHUNK: usize = 1_000;
 /// default: beyond it, the log is read once more per further share of the
 /// NPNs. A collected entry takes 48 bytes and its ids about 20 more, so a
 /// pass holds about 85 MiB at most.
-pub const EVENTS_PER_PASS: u64 = 1_200_000;
+pub const EVENTS_PER_PASS: u64 = 600_000;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -207,14 +207,14 @@ impl Projector {
             let share = NpnShare { index, of: passes };
             let pass_started = Instant::now();
             let per_pass = usize::try_from(entries.div_ceil(passes)).unwrap_or(0);
-            let (mut parts, homes) = self.collect_pass(head, share, per_pass).await?;
+            let (parts, homes) = self.collect_pass(head, share, per_pass).await?;
             let collected = pass_started.elapsed();
             for part in &parts {
                 done.global = merge_global(std::mem::take(&mut done.global), part.global.clone());
                 done.events_read += part.entries_read;
             }
             let producers = self
-                .write_shadow(generation, ByProducer::new(&mut parts))
+                .write_shadow(generation, ByProducer::new(&parts))
                 .await?;
             done.producers_written += producers;
             // Each helper's part is freed on the helper's thread.

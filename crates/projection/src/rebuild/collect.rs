@@ -26,17 +26,18 @@ enum Change {
     Unfoldable,
     Activated,
     Deactivated,
-    /// The profile is the part's profile at this index.
-    ProfileUpdated(u32),
+    /// The profile's JSON follows the event id in the part's text.
+    ProfileUpdated,
     ProfileDeleted,
     RecordUpdated(SubRecordKind),
     RecordDeleted(SubRecordKind),
     CountsOnly,
 }
 
-/// The room reserved per entry for its ids: an event id and a sub-record
-/// id of the lengths AgentSync uses (`whe_…`, `addr_…`).
-const IDS_TEXT_PER_ENTRY: usize = 16;
+/// The room reserved per entry for its ids and profile: an event id and a
+/// sub-record id of the lengths AgentSync uses (`whe_…`, `addr_…`), and a
+/// share of a profile (a quarter of the entries, about 150 bytes each).
+const TEXT_PER_ENTRY: usize = 56;
 
 /// One entry naming a producer, as collected: 48 bytes, its ids kept in
 /// the part's text.
@@ -49,11 +50,11 @@ pub(super) struct Collected {
     /// where the entry's payload is.
     pub(super) position: i64,
     time: i64,
-    /// Where the event id starts in the part's text; the sub-record id
-    /// follows it.
+    /// Where the event id starts in the part's text; the sub-record id or
+    /// the profile follows it (the detail).
     text_start: usize,
     event_id_len: u32,
-    record_id_len: u32,
+    detail_len: u32,
     change: Change,
 }
 
@@ -63,10 +64,9 @@ pub(super) struct CollectedPart {
     thread: usize,
     threads: usize,
     records: Vec<Collected>,
-    /// The ids of the records, one after another.
+    /// The ids and profiles of the records, one after another: one
+    /// allocation, not one per profile.
     text: String,
-    /// The profiles of the `id.producer.updated` entries, until folded.
-    profiles: Vec<Option<RawObject>>,
     /// The global facts of this part's entries; the parts' and passes'
     /// facts are merged.
     pub(super) global: GlobalState,
@@ -83,8 +83,7 @@ impl CollectedPart {
             thread,
             threads,
             records: Vec::with_capacity(entries),
-            text: String::with_capacity(entries * IDS_TEXT_PER_ENTRY),
-            profiles: Vec::new(),
+            text: String::with_capacity(entries * TEXT_PER_ENTRY),
             global: GlobalState::default(),
             entries_read: 0,
         }
@@ -115,36 +114,38 @@ impl CollectedPart {
                 time: 0,
                 text_start,
                 event_id_len: 0,
-                record_id_len: 0,
+                detail_len: 0,
                 change: Change::Unfoldable,
             });
             return;
         };
-        let (change, record_id) = match event.kind {
-            EventKind::NpnActivated => (Change::Activated, None),
-            EventKind::NpnDeactivated => (Change::Deactivated, None),
-            EventKind::ProfileUpdated { profile } => {
-                let index = u32::try_from(self.profiles.len()).unwrap_or(u32::MAX);
-                self.profiles.push(Some(profile));
-                (Change::ProfileUpdated(index), None)
-            }
-            EventKind::ProfileDeleted => (Change::ProfileDeleted, None),
-            EventKind::SubRecordUpdated { kind, id } => (Change::RecordUpdated(kind), Some(id)),
-            EventKind::SubRecordDeleted { kind, id } => (Change::RecordDeleted(kind), Some(id)),
-            EventKind::UpdatesAvailable { .. } | EventKind::HistoryOnly => {
-                (Change::CountsOnly, None)
-            }
-        };
-        let record_id = record_id.unwrap_or_default();
         self.text.push_str(&event.stamp.event_id);
-        self.text.push_str(&record_id);
+        let detail_start = self.text.len();
+        let change = match event.kind {
+            EventKind::NpnActivated => Change::Activated,
+            EventKind::NpnDeactivated => Change::Deactivated,
+            EventKind::ProfileUpdated { profile } => {
+                self.text.push_str(profile.as_json());
+                Change::ProfileUpdated
+            }
+            EventKind::ProfileDeleted => Change::ProfileDeleted,
+            EventKind::SubRecordUpdated { kind, id } => {
+                self.text.push_str(&id);
+                Change::RecordUpdated(kind)
+            }
+            EventKind::SubRecordDeleted { kind, id } => {
+                self.text.push_str(&id);
+                Change::RecordDeleted(kind)
+            }
+            EventKind::UpdatesAvailable { .. } | EventKind::HistoryOnly => Change::CountsOnly,
+        };
         self.records.push(Collected {
             npn,
             position,
             time: event.stamp.time,
             text_start,
-            event_id_len: text_len(&event.stamp.event_id),
-            record_id_len: text_len(&record_id),
+            event_id_len: text_len(detail_start - text_start),
+            detail_len: text_len(self.text.len() - detail_start),
             change,
         });
     }
@@ -161,18 +162,19 @@ impl CollectedPart {
     }
 
     /// The event a record was collected from, as the fold takes it; `None`
-    /// for an entry this release cannot fold. A profile moves out of the
-    /// part: each record is taken once.
-    pub(super) fn take_event(&mut self, record: &Collected) -> Option<FoldEvent> {
-        let ids = &self.text[record.text_start..];
-        let (event_id, rest) = ids.split_at(record.event_id_len as usize);
-        let record_id = || rest[..record.record_id_len as usize].to_owned();
+    /// for an entry this release cannot fold.
+    pub(super) fn event(&self, record: &Collected) -> Option<FoldEvent> {
+        let text = &self.text[record.text_start..];
+        let (event_id, rest) = text.split_at(record.event_id_len as usize);
+        let detail = &rest[..record.detail_len as usize];
+        let record_id = || detail.to_owned();
         let kind = match record.change {
             Change::Unfoldable => return None,
             Change::Activated => EventKind::NpnActivated,
             Change::Deactivated => EventKind::NpnDeactivated,
-            Change::ProfileUpdated(index) => EventKind::ProfileUpdated {
-                profile: self.profiles.get_mut(index as usize)?.take()?,
+            // The text was a profile's: it reads back as one.
+            Change::ProfileUpdated => EventKind::ProfileUpdated {
+                profile: RawObject::from_json(detail)?,
             },
             Change::ProfileDeleted => EventKind::ProfileDeleted,
             Change::RecordUpdated(kind) => EventKind::SubRecordUpdated {
@@ -197,9 +199,10 @@ impl CollectedPart {
     }
 }
 
-/// An id's length in the part's text. Bodies are far smaller than 4 GiB.
-fn text_len(text: &str) -> u32 {
-    u32::try_from(text.len()).unwrap_or(u32::MAX)
+/// The length of an id or a profile in the part's text. Bodies, and so
+/// both, are far smaller than 4 GiB.
+fn text_len(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 fn not_a_number(position: i64, npn: &str) -> ProjectorError {
