@@ -72,6 +72,15 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn an_object_is_read_back_from_its_text_and_anything_else_refused() {
+        let object = RawObject::from_json(r#"{"a": [1, 2]}"#).expect("an object");
+        assert_eq!(object.as_json(), r#"{"a": [1, 2]}"#);
+        for text in ["[1]", "\"x\"", "{", ""] {
+            assert!(RawObject::from_json(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
     fn a_map_round_trips_through_its_text() {
         let Value::Object(map) = json!({"b": 1, "a": "x"}) else {
             unreachable!()

@@ -2,14 +2,15 @@
 //!
 //! 1. Create the next generation, not yet current, and note the log head.
 //! 2. Read the log up to that head in table order (sequential on disk),
-//!    re-reading raw bodies, and fold every producer's events in memory;
-//!    then write the states into the shadow generation in small
-//!    transactions. When the log names more producers than one pass may
-//!    hold ([`PRODUCERS_PER_PASS`]), each pass folds one share of the NPNs
-//!    (`npn % passes`, [`NpnShare`]) and reads only that share's rows, so
-//!    memory stays bounded. The passes run on a thread of their own
-//!    ([`on_rebuild_thread`]); queries and ingest carry on against the
-//!    current generation meanwhile.
+//!    re-reading raw bodies: every core interprets its share of each page
+//!    into compact records, sorted by NPN ([`collect`]); then fold the
+//!    records producer by producer and write each state into the shadow
+//!    generation, in NPN order and small transactions ([`by_producer`]).
+//!    When the log is longer than one pass may hold ([`EVENTS_PER_PASS`]),
+//!    each pass takes one share of the NPNs (`npn % passes`, [`NpnShare`])
+//!    and reads only that share's rows, so memory stays bounded. The
+//!    passes run on a thread of their own ([`on_rebuild_thread`]); queries
+//!    and ingest carry on against the current generation meanwhile.
 //! 3. Take the writer's gate (appends pause) and, inside one immediate
 //!    transaction, fold what was appended since the head into the shadow
 //!    rows and swap generations.

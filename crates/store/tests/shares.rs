@@ -67,3 +67,27 @@ async fn every_entry_is_in_exactly_the_share_holds_names() {
         assert_eq!(seen, (1..=head).collect::<Vec<_>>(), "{of} shares");
     }
 }
+
+#[tokio::test]
+async fn bodies_are_read_back_by_position_one_or_many() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    let entries: Vec<NewEntry> = (0..5).map(|n| entry(n, Some("7"))).collect();
+    let bodies: Vec<Vec<u8>> = entries.iter().map(|e| e.body.clone()).collect();
+    store.append_batch(entries).await.expect("appended");
+
+    let one = store.bodies_at(&[3]).await.expect("one body");
+    assert_eq!(one, vec![(3, bodies[2].clone())]);
+    let many = store.bodies_at(&[5, 1, 4]).await.expect("several bodies");
+    assert_eq!(
+        many,
+        vec![
+            (1, bodies[0].clone()),
+            (4, bodies[3].clone()),
+            (5, bodies[4].clone())
+        ]
+    );
+    assert_eq!(store.bodies_at(&[]).await.expect("none"), vec![]);
+    assert_eq!(store.bodies_at(&[99]).await.expect("absent"), vec![]);
+}

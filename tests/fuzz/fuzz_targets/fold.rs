@@ -28,12 +28,13 @@ fn event(index: usize, raw: &RawEvent) -> FoldEvent {
         1 => EventKind::NpnDeactivated,
         2 => EventKind::ProfileUpdated { profile: fields },
         3 => EventKind::ProfileDeleted,
-        4 => EventKind::SubRecordUpdated { kind: sub, id, fields },
+        4 => EventKind::SubRecordUpdated { kind: sub, id },
         5 => EventKind::SubRecordDeleted { kind: sub, id },
         6 => EventKind::UpdatesAvailable { run_date: format!("d{}", raw.value) },
         _ => EventKind::HistoryOnly,
     };
     FoldEvent {
+        position: index as i64 + 1,
         npn: (raw.kind % 8 != 6).then(|| format!("{}", raw.npn % 5)),
         stamp: Stamp { time: i64::from(raw.time), event_id: format!("e{index:05}") },
         kind,
