@@ -116,3 +116,53 @@ fn collect_received(
 fn stopped() -> ProjectorError {
     ProjectorError::RebuildThread("a collecting thread stopped (a panic)".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(position: i64, npn: &str) -> BodyRow {
+        let body = format!(
+            r#"{{"id":"e{position}","type":"producersync.npn.activated","timestamp":"2025-07-23T10:00:00Z","data":{{"npn":"{npn}"}}}}"#
+        );
+        BodyRow {
+            position,
+            npn: Some(npn.to_owned()),
+            received_at: position,
+            body: body.into_bytes(),
+        }
+    }
+
+    #[test]
+    fn a_helper_collects_its_share_of_every_page_and_ends_when_given_its_part_back() {
+        let pages: Vec<Page> = (0..3)
+            .map(|page| Arc::new((1..=5).map(|n| entry(page * 5 + n, "42")).collect()))
+            .collect();
+        let helper = CollectHelper::start(CollectedPart::new(1, 2, 8)).expect("starts");
+        let mut own = CollectedPart::new(0, 2, 8);
+        for page in &pages {
+            helper.send(page.clone()).expect("takes a page");
+            own.collect_page(page).expect("collects");
+        }
+        let (part, home) = helper.finish().expect("finishes");
+        // Pages of five: the helper takes the second and fourth of each.
+        assert_eq!((own.entries_read, part.entries_read), (9, 6));
+        let positions: Vec<i64> = part.records().iter().map(|r| r.position).collect();
+        assert_eq!(positions, [2, 4, 7, 9, 12, 14]);
+        home.release(part)
+            .expect("the thread frees its part and ends");
+    }
+
+    #[test]
+    fn a_helper_that_cannot_collect_reports_why() {
+        let mut bad = entry(1, "42");
+        bad.npn = Some("x".to_owned());
+        let helper = CollectHelper::start(CollectedPart::new(0, 1, 1)).expect("starts");
+        helper.send(Arc::new(vec![bad])).expect("takes a page");
+        helper
+            .send(Arc::new(vec![entry(2, "42")]))
+            .expect("still takes pages after a failure");
+        let error = helper.finish().err().expect("the failure comes back");
+        assert!(error.to_string().contains("\"x\""), "{error}");
+    }
+}
