@@ -9,7 +9,8 @@ use crate::state::Stamp;
 /// One understood event, reduced to what the fold needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldEvent {
-    /// Its log position: where its payload stays, for a state to refer to.
+    /// Its log position: where a sub-record update's fields stay, for a
+    /// state to refer to.
     /// Positions reflect arrival order, so the fold never compares them;
     /// only the event's own stamp decides what wins.
     pub position: i64,

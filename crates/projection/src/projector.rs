@@ -125,8 +125,8 @@ fn apply_batch(
 /// Folds positioned events into a generation as stored: loads the
 /// producers they name, folds, writes them back, folds the global facts,
 /// and records `applied_position`. Returns the producers' new states. The
-/// events are taken, so their payloads move into the states (this runs on
-/// the commit path).
+/// events are taken, so their profiles and sub-record ids move into the
+/// states (this runs on the commit path).
 pub(crate) fn fold_into_generation(
     txn: &DirectTxn,
     meta: &ProjectionMeta,
