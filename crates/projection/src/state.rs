@@ -90,7 +90,7 @@ pub type PayloadAt = i64;
 pub type SubRecord = Versioned<Option<PayloadAt>>;
 
 /// Sub-records by id. A sorted vector, not a tree: producers have a few
-/// sub-records each, and a rebuild holds every producer's state at once.
+/// sub-records each.
 pub type SubRecordsById = LiteMap<String, SubRecord>;
 
 /// A producer's sub-records, one field per kind (stored as a map from the

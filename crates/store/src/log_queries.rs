@@ -265,19 +265,6 @@ impl Store {
         }
     }
 
-    /// How many distinct NPNs the log names at positions up to `until`: a
-    /// rebuild sizes its passes by it. Read from the NPN index alone.
-    pub async fn count_npns(&self, until: i64) -> Result<u64, StoreError> {
-        Ok(EventLog::find()
-            .select_only()
-            .column(Column::Npn)
-            .filter(Column::Npn.is_not_null())
-            .filter(Column::Position.lte(until))
-            .group_by(Column::Npn)
-            .count(self.reader())
-            .await?)
-    }
-
     /// Reads every raw body of the log, a page at a time, the way a rebuild
     /// reads (directly on a SQLite file), and returns how many rows and
     /// bytes it read: the read ceiling a rebuild is compared with.
