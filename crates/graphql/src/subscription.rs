@@ -45,7 +45,10 @@ impl SubscriptionRoot {
             .transpose()?;
         Ok(receive(feed.subscribe_changes())
             .filter(move |change| std::future::ready(npn.as_ref().is_none_or(|n| *n == change.npn)))
-            .map(|change| Producer::new(change.npn, change.state)))
+            .map(|change| Producer {
+                npn: change.npn,
+                state: change.state,
+            }))
     }
 
     /// Each new log entry (of these types, when given).

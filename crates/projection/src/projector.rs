@@ -103,9 +103,9 @@ fn apply_batch(
     let Some(meta) = current_meta_in(txn)? else {
         return Ok(Vec::new());
     };
-    let events: Vec<(i64, FoldEvent)> = entries
+    let events: Vec<FoldEvent> = entries
         .iter()
-        .filter_map(|appended| Some((appended.entry.position, FoldEvent::from_appended(appended)?)))
+        .filter_map(FoldEvent::from_appended)
         .collect();
     let head = entries
         .iter()
@@ -122,7 +122,7 @@ fn apply_batch(
         .collect())
 }
 
-/// Folds positioned events into a generation as stored: loads the
+/// Folds events into a generation as stored: loads the
 /// producers they name, folds, writes them back, folds the global facts,
 /// and records `applied_position`. Returns the producers' new states. The
 /// events are taken, so their profiles and sub-record ids move into the
@@ -131,9 +131,9 @@ pub(crate) fn fold_into_generation(
     txn: &DirectTxn,
     meta: &ProjectionMeta,
     applied_position: i64,
-    events: Vec<(i64, FoldEvent)>,
+    events: Vec<FoldEvent>,
 ) -> Result<StatesByNpn, ProjectorError> {
-    let npns: Vec<String> = events.iter().filter_map(|(_, e)| e.npn.clone()).collect();
+    let npns: Vec<String> = events.iter().filter_map(|e| e.npn.clone()).collect();
     let rows = load_producers_in(txn, meta.generation, npns)?;
     let stored_status: HashMap<String, String> = rows
         .iter()
@@ -141,11 +141,11 @@ pub(crate) fn fold_into_generation(
         .collect();
     let mut states = decode_rows(rows)?;
     let mut global: GlobalState = serde_json::from_str(&meta.global_state)?;
-    for (position, event) in events {
+    for event in events {
         global = fold_global(global, &event);
         if let Some(npn) = &event.npn {
             let (state, last_position) = states.entry(npn.clone()).or_default();
-            *last_position = (*last_position).max(position);
+            *last_position = (*last_position).max(event.position);
             *state = fold_owned(std::mem::take(state), event);
         }
     }

@@ -104,7 +104,10 @@ pub(crate) async fn producer_as_of(
         return Ok(None);
     }
     let state = events.iter().fold(ProducerState::default(), fold);
-    Ok(Some(Producer::new(npn.to_owned(), state)))
+    Ok(Some(Producer {
+        npn: npn.to_owned(),
+        state,
+    }))
 }
 
 async fn status_events(store: &Store, until: Option<i64>) -> ApiResult<Vec<FoldEvent>> {

@@ -32,7 +32,10 @@ fn api<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a ApiContext> {
 
 fn producer_from(row: &event_store::ProducerRow) -> ApiResult<Producer> {
     let state = decode_state(row).map_err(ApiError::from)?;
-    Ok(Producer::new(row.npn.clone(), state))
+    Ok(Producer {
+        npn: row.npn.clone(),
+        state,
+    })
 }
 
 #[Object]

@@ -6,12 +6,12 @@ use agentsync_events::{RawObject, SubRecordKind, record_payload};
 use async_graphql::connection::{Connection, OpaqueCursor};
 use async_graphql::{Context, Enum, Json, Object};
 use chrono::{DateTime, Utc};
-use event_store::{LogFilter, Store};
+use event_store::LogFilter;
 use projection::{PayloadAt, ProducerState, Status};
 use serde_json::Value;
 
 use crate::ApiContext;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiError;
 use crate::limits::connection_complexity;
 use crate::types::event::{EventConnection, TotalCountFields, event_page};
 use crate::types::{datetime, masked};
@@ -48,7 +48,8 @@ impl From<Status> for ProducerStatus {
     }
 }
 
-/// One producer's current state.
+/// One producer's current state. The sub-records' fields its state refers
+/// to are read from the log when a field shows them.
 pub struct Producer {
     /// The NPN.
     pub npn: String,
@@ -84,10 +85,11 @@ impl SubRecord {
 /// internal error: the log is append-only, so a state only refers to
 /// entries that are there.
 async fn read_payloads(
-    store: &Store,
+    ctx: &Context<'_>,
     positions: &[PayloadAt],
-) -> ApiResult<HashMap<PayloadAt, RawObject>> {
-    let bodies = store.bodies_at(positions).await?;
+) -> async_graphql::Result<HashMap<PayloadAt, RawObject>> {
+    let store = &ctx.data::<ApiContext>()?.store;
+    let bodies = store.bodies_at(positions).await.map_err(ApiError::from)?;
     let payloads: HashMap<PayloadAt, RawObject> = bodies
         .into_iter()
         .filter_map(|(at, body)| Some((at, record_payload(&body)?)))
@@ -95,27 +97,14 @@ async fn read_payloads(
     match positions.iter().find(|at| !payloads.contains_key(at)) {
         Some(missing) => Err(ApiError::Internal(format!(
             "the log entry at position {missing} holds no payload, yet a state refers to it"
-        ))),
+        ))
+        .into()),
         None => Ok(payloads),
     }
 }
 
 impl Producer {
-    /// A producer to show; the sub-records' fields its state refers to are
-    /// read when a field shows them.
-    pub fn new(npn: String, state: ProducerState) -> Self {
-        Self { npn, state }
-    }
-
-    /// The sub-records' fields at `positions`, read from the log.
-    async fn payloads(
-        ctx: &Context<'_>,
-        positions: &[PayloadAt],
-    ) -> async_graphql::Result<HashMap<PayloadAt, RawObject>> {
-        let store = &ctx.data::<ApiContext>()?.store;
-        Ok(read_payloads(store, positions).await?)
-    }
-
+    /// A kind's live sub-records, their fields read from the log.
     async fn sub_records(
         &self,
         ctx: &Context<'_>,
@@ -124,7 +113,7 @@ impl Producer {
         let live: Vec<_> = self.state.live_sub_records(kind).collect();
         let positions: Vec<PayloadAt> =
             live.iter().filter_map(|(_, record)| record.value).collect();
-        let payloads = Self::payloads(ctx, &positions).await?;
+        let payloads = read_payloads(ctx, &positions).await?;
         Ok(live
             .into_iter()
             .map(|(id, record)| SubRecord {
