@@ -10,6 +10,10 @@ use crate::kind::{EventKind, TypeShape};
 use crate::npn::{normalise_npn, normalise_npn_text};
 use crate::raw::RawObject;
 
+mod envelope;
+
+use envelope::{Data, RawData, RawEnvelope};
+
 /// Why a verified body could not be folded. It is still appended to the log
 /// with this reason, so a later release can fold it on rebuild.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -130,7 +134,7 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
 /// ([`needs_strict_parse`]).
 pub fn interpret(body: &[u8]) -> Interpretation {
     read_envelope(body, |text| {
-        read_fields(text, |interpretation, _| interpretation)
+        read_fields(text, keeps_profile_text, |interpretation, _| interpretation)
     })
     .unwrap_or_else(Interpretation::not_understood)
 }
@@ -140,12 +144,16 @@ pub fn interpret(body: &[u8]) -> Interpretation {
 /// by log position, and readers take the fields from here.
 pub fn record_payload(body: &[u8]) -> Option<RawObject> {
     read_envelope(body, |text| {
-        read_fields(text, |interpretation, data| match interpretation.outcome {
-            Ok(EventKind::SubRecordUpdated { .. }) => {
-                data.map(|data| RawObject::from_raw(data.raw.to_owned()))
-            }
-            _ => None,
-        })
+        read_fields(
+            text,
+            |_| true,
+            |interpretation, data| match interpretation.outcome {
+                Ok(EventKind::SubRecordUpdated { .. }) => {
+                    data?.raw.map(|raw| RawObject::from_raw(raw.to_owned()))
+                }
+                _ => None,
+            },
+        )
     })
     .ok()
     .flatten()
@@ -172,20 +180,29 @@ fn read_envelope<T>(body: &[u8], read: impl Fn(&str) -> Option<T>) -> Result<T, 
     read(&value.to_string()).ok_or(NotUnderstood::NotAnEnvelope)
 }
 
+/// Whether [`interpret`] keeps the text of an event's `data`: a profile
+/// update's is the profile.
+fn keeps_profile_text(shape: Option<TypeShape>) -> bool {
+    matches!(shape, Some(TypeShape::ProfileUpdated))
+}
+
 /// Reads an envelope field by field and hands `with` its interpretation
-/// and its `data` object; `None` when it cannot be read that way (a
-/// repeated key, in the envelope or in `data`).
+/// and its `data` object (with its text where `keeps_text` asks for it,
+/// or where `type` follows `data`); `None` when it cannot be read that way
+/// (a repeated key, in the envelope or in `data`).
 fn read_fields<T>(
     text: &str,
+    keeps_text: fn(Option<TypeShape>) -> bool,
     with: impl FnOnce(Interpretation, Option<&DataObject<'_>>) -> T,
 ) -> Option<T> {
-    let envelope: RawEnvelope<'_> = serde_json::from_str(text).ok()?;
-    let data = match envelope.data.filter(|raw| raw.get().starts_with('{')) {
-        Some(raw) => Some(DataObject {
-            raw,
+    let mut envelope = RawEnvelope::read(text, keeps_text)?;
+    let data = match envelope.data.take() {
+        Some(Data::Raw(raw)) if raw.get().starts_with('{') => Some(DataObject {
+            raw: Some(raw),
             fields: serde_json::from_str(raw.get()).ok()?,
         }),
-        None => None,
+        Some(Data::Fields(fields)) => Some(DataObject { raw: None, fields }),
+        Some(Data::Raw(_) | Data::NotObject) | None => None,
     };
     Some(with(
         interpret_envelope(&envelope, data.as_ref()),
@@ -222,37 +239,6 @@ const MAX_DEPTH: usize = 128;
 /// Digits beyond which a number without exponent may exceed `f64`.
 const F64_DIGITS: usize = 309;
 
-/// The envelope's fields as raw text. A field that is present stays
-/// `Some`, even when it is `null`.
-#[derive(serde::Deserialize)]
-struct RawEnvelope<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, rename = "type", default, deserialize_with = "present")]
-    event_type: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    data: Option<&'a RawValue>,
-}
-
-/// The fields of `data` the fold reads, as raw text.
-#[derive(serde::Deserialize)]
-struct RawData<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    npn: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-    #[serde(borrow, rename = "runDate", default, deserialize_with = "present")]
-    run_date: Option<&'a RawValue>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue as serde::Deserialize>::deserialize(deserializer).map(Some)
-}
-
 /// A raw JSON string's value; `None` for any other JSON.
 fn raw_string(raw: Option<&RawValue>) -> Option<String> {
     raw_str(raw).map(Cow::into_owned)
@@ -270,9 +256,10 @@ fn raw_str(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
     }
 }
 
-/// `data` when it is an object: its text, and the fields the fold reads.
+/// `data` when it is an object: its text (when it was kept), and the
+/// fields the fold reads.
 struct DataObject<'a> {
-    raw: &'a RawValue,
+    raw: Option<&'a RawValue>,
     fields: RawData<'a>,
 }
 
@@ -327,7 +314,12 @@ fn typed_kind(
 }
 
 fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, NotUnderstood> {
-    let object = || RawObject::from_raw(data.raw.to_owned());
+    // The text is kept for every profile update (`keeps_profile_text`).
+    let object = || {
+        data.raw
+            .map(|raw| RawObject::from_raw(raw.to_owned()))
+            .ok_or(NotUnderstood::DataNotObject)
+    };
     let record_id = || raw_string(data.fields.id).ok_or(NotUnderstood::MissingRecordId);
     let kind = match shape {
         TypeShape::UpdatesAvailable => EventKind::UpdatesAvailable {
@@ -335,7 +327,7 @@ fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, 
         },
         TypeShape::Activated => EventKind::NpnActivated,
         TypeShape::Deactivated => EventKind::NpnDeactivated,
-        TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: object() },
+        TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: object()? },
         TypeShape::ProfileDeleted => EventKind::ProfileDeleted,
         TypeShape::SubRecordUpdated(kind) => EventKind::SubRecordUpdated {
             kind,

@@ -281,9 +281,20 @@ fn envelope() -> impl Strategy<Value = String> {
                 fields.insert("id".to_owned(), Value::from("e"));
                 fields.insert("data".to_owned(), data);
             }
-            let object = Value::Object(fields.into_iter().collect());
-            let text = match layout % 3 {
+            let object = Value::Object(fields.clone().into_iter().collect());
+            let text = match layout % 4 {
                 0 => object.to_string(),
+                // Keys in reverse order: `type` before `data`, which is
+                // then read for its fields in the same pass.
+                3 => format!(
+                    "{{{}}}",
+                    fields
+                        .iter()
+                        .rev()
+                        .map(|(key, value)| format!("{}:{value}", Value::from(key.as_str())))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
                 1 => serde_json::to_string_pretty(&object).unwrap_or_default(),
                 // A repeated key: the first occurrence is overridden.
                 _ => format!(r#"{{"id": 7, {}"#, &object.to_string()[1..]),
