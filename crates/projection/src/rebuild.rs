@@ -2,8 +2,11 @@
 //!
 //! 1. Create the next generation, not yet current, and note the log head.
 //! 2. Read the log up to that head in table order (sequential on disk),
-//!    re-reading raw bodies: every core interprets its share of each page
-//!    into compact records, sorted by NPN ([`collect`]); then fold the
+//!    re-reading raw bodies: on a SQLite file each core reads its own
+//!    ranges of positions on its own connection (elsewhere one reader hands
+//!    every page to all of them, and each takes its share of the page's
+//!    entries) and interprets them into compact records, sorted by NPN
+//!    ([`collect`]); then fold the
 //!    records producer by producer and write each state into the shadow
 //!    generation, in NPN order and small transactions ([`by_producer`]).
 //!    When the log is longer than one pass may hold ([`EVENTS_PER_PASS`]),
@@ -274,10 +277,11 @@ impl Projector {
 
     /// Reads one share of the log up to `head` (the store filters the
     /// rows; about `entries` of them) and collects its entries on every
-    /// collecting thread (each interprets its own share of each page); the
-    /// next page is read (on another thread) while this one is collected.
-    /// Returns each thread's part, sorted, this thread's first, and the
-    /// helper threads that wait to free theirs.
+    /// collecting thread: on a SQLite file each reads its own ranges
+    /// ([`Projector::collect_ranges`]); otherwise each interprets its own
+    /// share of each page, and the next page is read (on another thread)
+    /// while this one is collected. Returns each thread's part, sorted, this
+    /// thread's first, and the helper threads that wait to free theirs.
     async fn collect_pass(
         &self,
         head: i64,
@@ -288,6 +292,9 @@ impl Projector {
         // Each thread collects every `threads`-th entry; a little room more
         // for the share's uneven size.
         let per_thread = entries.div_ceil(threads) + entries / 50;
+        if self.store.reads_directly() {
+            return self.collect_ranges(head, share, threads, per_thread);
+        }
         let helpers = (1..threads)
             .map(|thread| CollectHelper::start(CollectedPart::new(thread, threads, per_thread)))
             .collect::<Result<Vec<_>, _>>()?;
@@ -312,6 +319,48 @@ impl Projector {
             parts.push(part);
             homes.push(home);
         }
+        Ok((parts, homes))
+    }
+
+    /// [`Projector::collect_pass`] on a SQLite file: each collecting thread
+    /// reads its own ranges of positions (every `threads`-th range) on its
+    /// own connection and collects every entry of them. No thread hands
+    /// pages to another, and each body is freed by the thread that read it.
+    fn collect_ranges(
+        &self,
+        head: i64,
+        share: NpnShare,
+        threads: usize,
+        per_thread: usize,
+    ) -> Result<(Vec<CollectedPart>, Vec<CollectedPartHome>), ProjectorError> {
+        let ranges = |first: usize| LogRanges {
+            head,
+            share,
+            // About `READ_PAGE` entries of the share.
+            span: READ_PAGE.saturating_mul(share.of.max(1)),
+            first,
+            every: threads,
+        };
+        let helpers = (1..threads)
+            .map(|thread| {
+                let (store, ranges) = (self.store.clone(), ranges(thread));
+                CollectHelper::start_with(CollectedPart::new(0, 1, per_thread), move |part| {
+                    ranges.collect_into(&store, part)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut own = CollectedPart::new(0, 1, per_thread);
+        let collected = ranges(0).collect_into(&self.store, &mut own);
+        let mut parts = Vec::with_capacity(threads);
+        let mut homes = Vec::with_capacity(helpers.len());
+        for helper in helpers {
+            let (part, home) = helper.finish()?;
+            parts.push(part);
+            homes.push(home);
+        }
+        collected?;
+        own.sort();
+        parts.insert(0, own);
         Ok((parts, homes))
     }
 
@@ -364,6 +413,36 @@ impl Projector {
     ) -> JoinHandle<Result<Vec<BodyRow>, StoreError>> {
         let store = self.store.clone();
         start_now(async move { store.entries_in_order(after, head, share, READ_PAGE).await }).await
+    }
+}
+
+/// The ranges of log positions one collecting thread reads in a pass:
+/// every `every`-th range of `span` positions up to `head`, starting with
+/// range `first`, each filtered to the share.
+struct LogRanges {
+    head: i64,
+    share: NpnShare,
+    span: u64,
+    first: usize,
+    every: usize,
+}
+
+impl LogRanges {
+    /// Reads each range on this thread's own connection and collects it.
+    fn collect_into(&self, store: &Store, part: &mut CollectedPart) -> Result<(), ProjectorError> {
+        let span = self.span.max(1);
+        let span_positions = i64::try_from(span).unwrap_or(i64::MAX);
+        let step = span_positions.saturating_mul(i64::try_from(self.every).unwrap_or(1));
+        let mut after = span_positions.saturating_mul(i64::try_from(self.first).unwrap_or(0));
+        while after < self.head {
+            let until = after.saturating_add(span_positions).min(self.head);
+            let page = store
+                .entries_in_order_here(after, until, self.share, span)
+                .ok_or(StoreError::NotAFile)??;
+            part.collect_page(&page)?;
+            after = after.saturating_add(step);
+        }
+        Ok(())
     }
 }
 
@@ -473,6 +552,43 @@ fn shadow_meta(generation: i64) -> ProjectionMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use event_store::{NewEntry, StoreOptions};
+
+    #[tokio::test]
+    async fn collecting_threads_read_each_entry_of_their_share_once_between_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("log.db").display());
+        let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+        let entries = (1..=40)
+            .map(|n: u64| {
+                let body = format!(
+                    r#"{{"id":"e{n}","type":"producersync.npn.activated","timestamp":"2025-07-01T00:00:00Z","data":{{"npn":"{}"}}}}"#,
+                    100 + n % 7
+                );
+                NewEntry::interpreted(format!("msg_{n}"), 1, "agentsync".into(), body.into())
+            })
+            .collect();
+        store.append_batch(entries).await.expect("appended");
+        let share = NpnShare { index: 1, of: 3 };
+        let in_share: Vec<i64> = (1..=40).filter(|n| (100 + n % 7) % 3 == 1).collect();
+        for (every, span) in [(1, 40), (2, 3), (3, 4), (2, 100)] {
+            let mut positions = Vec::new();
+            for first in 0..every {
+                let ranges = LogRanges {
+                    head: 40,
+                    share,
+                    span,
+                    first,
+                    every,
+                };
+                let mut part = CollectedPart::new(0, 1, 64);
+                ranges.collect_into(&store, &mut part).expect("collects");
+                positions.extend(part.records().iter().map(|record| record.position));
+            }
+            positions.sort_unstable();
+            assert_eq!(positions, in_share, "{every} threads, ranges of {span}");
+        }
+    }
 
     #[tokio::test]
     async fn the_rebuild_thread_answers_with_the_work_result() {

@@ -265,6 +265,27 @@ impl Store {
         }
     }
 
+    /// [`Store::entries_in_order`] on the calling thread's own direct
+    /// connection, for a thread that is there to block on its reads (a
+    /// rebuild's collecting threads each read their own ranges of the log);
+    /// `None` when the database is not a SQLite file.
+    pub fn entries_in_order_here(
+        &self,
+        after: i64,
+        until: i64,
+        share: NpnShare,
+        limit: u64,
+    ) -> Option<Result<Vec<BodyRow>, StoreError>> {
+        let reader = self.direct_reader()?;
+        let select = entries_in_order_select(after, until, share, limit).into_query();
+        let rows = reader.query_all(&select).and_then(|rows| {
+            let entries: Result<Vec<BodyRow>, DbErr> =
+                rows.iter().map(BodyRow::from_direct).collect();
+            entries.map_err(store_direct::DirectError::from)
+        });
+        Some(rows.map_err(StoreError::from))
+    }
+
     /// Reads every raw body of the log, a page at a time, the way a rebuild
     /// reads (directly on a SQLite file), and returns how many rows and
     /// bytes it read: the read ceiling a rebuild is compared with.

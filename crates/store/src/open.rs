@@ -116,6 +116,12 @@ impl Store {
         &self.read
     }
 
+    /// Whether reads can run on the calling thread's own connection
+    /// (a SQLite file): see [`Store::entries_in_order_here`].
+    pub fn reads_directly(&self) -> bool {
+        self.direct.is_some()
+    }
+
     /// Point lookups on the calling thread, when the database is a SQLite
     /// file.
     pub(crate) fn direct_reader(&self) -> Option<&DirectReader> {

@@ -1,7 +1,9 @@
-//! Collecting one pass on every core: each collecting thread takes every
-//! page the pass reads and interprets its own share of the page's entries
-//! (every `threads`-th one), then sorts what it collected. The threads
-//! other than the rebuild's own are [`CollectHelper`]s.
+//! Collecting one pass on every core. On a SQLite file each collecting
+//! thread reads its own ranges of the log and interprets every entry of
+//! them; otherwise each takes every page one reader reads and interprets
+//! its own share of the page's entries (every `threads`-th one). Each then
+//! sorts what it collected. The threads other than the rebuild's own are
+//! [`CollectHelper`]s.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -25,36 +27,53 @@ pub(super) fn collect_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().clamp(1, 4))
 }
 
-/// A collecting thread other than the rebuild's own: it collects from the
-/// pages it is sent until the sender is dropped, sorts its part, hands it
-/// over, and frees it itself once the pass is written
+/// A collecting thread other than the rebuild's own: it collects, either
+/// from the pages it is sent until the sender is dropped
+/// ([`CollectHelper::start`]) or by reading its own ranges of the log
+/// ([`CollectHelper::start_with`]), sorts its part, hands it over, and
+/// frees it itself once the pass is written
 /// ([`CollectedPartHome::release`]): memory freed by the thread that
 /// allocated it goes back where it came from, where freed on another
 /// thread (after this one ended) it stayed with the process, and RSS grew
 /// with each rebuild.
 pub(super) struct CollectHelper {
-    pages: SyncSender<Page>,
+    /// Where pages go, for a helper that is sent them.
+    pages: Option<SyncSender<Page>>,
     part: Receiver<Result<CollectedPart, ProjectorError>>,
     home: CollectedPartHome,
 }
 
 impl CollectHelper {
-    /// Starts the thread that collects `part`.
+    /// Starts a thread that collects `part` from the pages it is sent.
     pub(super) fn start(part: CollectedPart) -> Result<Self, ProjectorError> {
         let (pages, received) = sync_channel(PAGES_WAITING);
+        let mut helper = Self::start_with(part, move |part| collect_received(part, &received))?;
+        helper.pages = Some(pages);
+        Ok(helper)
+    }
+
+    /// Starts a thread that collects `part` with `work`.
+    pub(super) fn start_with(
+        mut part: CollectedPart,
+        work: impl FnOnce(&mut CollectedPart) -> Result<(), ProjectorError> + Send + 'static,
+    ) -> Result<Self, ProjectorError> {
         let (collected, part_back) = sync_channel(1);
         let (written, to_free) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name("rebuild-collect".to_owned())
             .spawn(move || {
-                let _ = collected.send(collect_received(part, &received));
+                let sorted = work(&mut part).map(|()| {
+                    part.sort();
+                    part
+                });
+                let _ = collected.send(sorted);
                 // Freed here, on this thread; nothing comes back when the
                 // rebuild failed.
                 let _ = to_free.recv();
             })
             .map_err(|error| ProjectorError::RebuildThread(error.to_string()))?;
         Ok(Self {
-            pages,
+            pages: None,
             part: part_back,
             home: CollectedPartHome { written, thread },
         })
@@ -63,13 +82,14 @@ impl CollectHelper {
     /// Hands the thread a page; waits while it has [`PAGES_WAITING`]
     /// pages queued.
     pub(super) fn send(&self, page: Page) -> Result<(), ProjectorError> {
-        self.pages.send(page).map_err(|_| stopped())
+        let pages = self.pages.as_ref().ok_or_else(stopped)?;
+        pages.send(page).map_err(|_| stopped())
     }
 
-    /// Waits for the thread to collect what it was sent and sort it; its
-    /// part of the pass, and where to give the part back.
-    pub(super) fn finish(self) -> Result<(CollectedPart, CollectedPartHome), ProjectorError> {
-        drop(self.pages);
+    /// Waits for the thread to collect what it was sent (or what it read)
+    /// and sort it; its part of the pass, and where to give the part back.
+    pub(super) fn finish(mut self) -> Result<(CollectedPart, CollectedPartHome), ProjectorError> {
+        drop(self.pages.take());
         let part = self.part.recv().map_err(|_| stopped())??;
         Ok((part, self.home))
     }
@@ -92,9 +112,9 @@ impl CollectedPartHome {
 }
 
 fn collect_received(
-    mut part: CollectedPart,
+    part: &mut CollectedPart,
     pages: &Receiver<Page>,
-) -> Result<CollectedPart, ProjectorError> {
+) -> Result<(), ProjectorError> {
     let mut failed = None;
     for page in pages {
         // After a failure, keep taking pages so the sender is not blocked.
@@ -104,13 +124,7 @@ fn collect_received(
             failed = Some(error);
         }
     }
-    match failed {
-        Some(error) => Err(error),
-        None => {
-            part.sort();
-            Ok(part)
-        }
-    }
+    failed.map_or(Ok(()), Err)
 }
 
 fn stopped() -> ProjectorError {
@@ -151,6 +165,31 @@ mod tests {
         assert_eq!(positions, [2, 4, 7, 9, 12, 14]);
         home.release(part)
             .expect("the thread frees its part and ends");
+    }
+
+    #[test]
+    fn a_helper_given_work_sorts_what_it_collected_or_reports_its_failure() {
+        let page = vec![entry(1, "9"), entry(2, "3"), entry(3, "9")];
+        let helper = CollectHelper::start_with(CollectedPart::new(0, 1, 4), move |part| {
+            part.collect_page(&page)
+        })
+        .expect("starts");
+        let (part, home) = helper.finish().expect("finishes");
+        let positions: Vec<i64> = part.records().iter().map(|r| r.position).collect();
+        assert_eq!(positions, [2, 1, 3], "sorted by NPN, then position");
+        home.release(part).expect("ends");
+
+        let failing = CollectHelper::start_with(CollectedPart::new(0, 1, 1), |_| {
+            Err(ProjectorError::Superseded)
+        })
+        .expect("starts");
+        assert!(matches!(
+            failing.finish().err(),
+            Some(ProjectorError::Superseded)
+        ));
+        let no_pages = CollectHelper::start_with(CollectedPart::new(0, 1, 1), |_| Ok(()));
+        let sent = no_pages.expect("starts").send(Arc::new(Vec::new()));
+        assert!(sent.is_err(), "a helper given work takes no pages");
     }
 
     #[test]
