@@ -392,9 +392,10 @@ impl Projector {
             }
             written += rows.len() as i64;
             let store = self.store.clone();
+            // Not synced: the swap's durable commit syncs these rows too.
             let write = async move {
                 store
-                    .write_direct(move |txn| {
+                    .write_unsynced(move |txn| {
                         upsert_producers_in(txn, generation, rows, &HashMap::new())
                     })
                     .await

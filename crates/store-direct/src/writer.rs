@@ -10,8 +10,8 @@ use crate::connections::ThreadConnections;
 use crate::url::sqlite_file_path;
 
 /// The per-connection settings the writer needs, the same as the async
-/// pool's: durable commits, statement journals in memory, rare
-/// checkpoints and an optional size cap.
+/// pool's: durable commits (unless asked otherwise), statement journals in
+/// memory, rare checkpoints and an optional size cap.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterPragmas {
     /// How long to wait for another writer's lock.
@@ -20,14 +20,26 @@ pub struct WriterPragmas {
     pub wal_autocheckpoint: u32,
     /// The database's size cap in pages, if any.
     pub max_page_count: Option<u32>,
+    /// Whether each commit waits for the disk (`synchronous = FULL`).
+    /// Without it (`NORMAL`, in WAL mode) a commit's frames reach the disk
+    /// with the next commit that does wait, or the next checkpoint: for
+    /// rows nothing reads until such a commit (a rebuild's shadow rows,
+    /// made current by the durable swap). Power loss may then lose those
+    /// commits, never corrupt the database.
+    pub sync_each_commit: bool,
 }
 
 impl WriterPragmas {
     fn statements(&self) -> String {
         let mut pragmas = format!(
-            "PRAGMA busy_timeout = {}; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; \
+            "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY; \
              PRAGMA wal_autocheckpoint = {};",
             self.busy_timeout.as_millis(),
+            if self.sync_each_commit {
+                "FULL"
+            } else {
+                "NORMAL"
+            },
             self.wal_autocheckpoint
         );
         if let Some(pages) = self.max_page_count {

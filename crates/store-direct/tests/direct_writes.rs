@@ -9,6 +9,11 @@ use store_direct::{DirectError, DirectWriter, WriterPragmas};
 /// A file with table `t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)` and its
 /// direct writer.
 fn fixture() -> (tempfile::TempDir, DirectWriter) {
+    fixture_with(true)
+}
+
+/// [`fixture`], with commits that wait for the disk or not.
+fn fixture_with(sync_each_commit: bool) -> (tempfile::TempDir, DirectWriter) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.db");
     let db = Database::connect(format!("sqlite:{}?mode=rwc", path.display())).expect("open");
@@ -20,6 +25,7 @@ fn fixture() -> (tempfile::TempDir, DirectWriter) {
         busy_timeout: Duration::from_secs(1),
         wal_autocheckpoint: 1_000,
         max_page_count: None,
+        sync_each_commit,
     };
     let writer = DirectWriter::for_url(&format!("sqlite://{}", path.display()), pragmas)
         .expect("a SQLite file");
@@ -86,4 +92,34 @@ fn a_broken_constraint_fails_the_insert_and_the_transaction_keeps_nothing() {
             "neither the rows before the broken one nor the earlier statement stay"
         );
     }
+}
+
+/// The writer connection's `synchronous` level: 2 is FULL, 1 NORMAL.
+fn synchronous(writer: &DirectWriter) -> i64 {
+    let level = Query::select()
+        .column(Alias::new("synchronous"))
+        .from(Alias::new("pragma_synchronous"))
+        .to_owned();
+    writer
+        .transaction(|txn| {
+            let rows = txn.query_all(&level)?;
+            Ok::<_, DirectError>(rows[0].try_get::<i64>("", "synchronous").expect("level"))
+        })
+        .expect("level")
+}
+
+#[test]
+fn commits_wait_for_the_disk_unless_the_writer_is_told_otherwise() {
+    let (_dir, durable) = fixture_with(true);
+    assert_eq!(synchronous(&durable), 2);
+    let (_dir, unsynced) = fixture_with(false);
+    assert_eq!(synchronous(&unsynced), 1);
+    unsynced
+        .transaction(|txn| txn.insert(&rows(&[("a", Some(1))])))
+        .expect("commits");
+    assert_eq!(
+        rows_in(&unsynced),
+        1,
+        "an unsynced commit is still a commit"
+    );
 }

@@ -55,8 +55,9 @@ impl StoreOptions {
 /// The opened database: a pool for reads, one pooled connection for the
 /// occasional writes (migrations, a rebuild's shadow rows, old generations,
 /// refusal counts), and, for a SQLite file, the direct paths: a
-/// [`DirectReader`] for the hottest reads and a [`DirectWriter`] for the
-/// log writer's thread and a rebuild's final swap. With SQLite in WAL mode
+/// [`DirectReader`] for the hottest reads, a [`DirectWriter`] for the log
+/// writer's thread and a rebuild's final swap, and one whose commits do not
+/// wait for the disk for a rebuild's shadow rows. With SQLite in WAL mode
 /// readers never block writers; writers take turns on SQLite's write lock.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -64,6 +65,7 @@ pub struct Store {
     write: DatabaseConnection,
     direct: Option<DirectReads>,
     direct_writer: Option<Arc<DirectWriter>>,
+    unsynced_writer: Option<Arc<DirectWriter>>,
 }
 
 /// The direct path and a bound on its blocking reads: each blocking thread
@@ -86,20 +88,21 @@ impl Store {
                 reader: Arc::new(reader),
                 blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
             });
-        let direct_writer = DirectWriter::for_url(
-            &options.url,
-            WriterPragmas {
+        let writer = |sync_each_commit| {
+            let pragmas = WriterPragmas {
                 busy_timeout: options.busy_timeout,
                 wal_autocheckpoint: WAL_AUTOCHECKPOINT_PAGES,
                 max_page_count: options.max_page_count,
-            },
-        )
-        .map(Arc::new);
+                sync_each_commit,
+            };
+            DirectWriter::for_url(&options.url, pragmas).map(Arc::new)
+        };
         Ok(Self {
             read,
             write,
             direct,
-            direct_writer,
+            direct_writer: writer(true),
+            unsynced_writer: writer(false),
         })
     }
 
@@ -132,6 +135,12 @@ impl Store {
     /// file.
     pub(crate) fn direct_writer(&self) -> Option<Arc<DirectWriter>> {
         self.direct_writer.clone()
+    }
+
+    /// The writer whose commits do not wait for the disk (see
+    /// [`Store::write_unsynced`]).
+    pub(crate) fn unsynced_writer(&self) -> Option<Arc<DirectWriter>> {
+        self.unsynced_writer.clone()
     }
 
     /// Runs a `SELECT` of many rows on a blocking thread's direct

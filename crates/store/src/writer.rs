@@ -312,6 +312,29 @@ impl Store {
             .await
     }
 
+    /// [`Store::write_direct`] whose commit does not wait for the disk:
+    /// for rows nothing reads until a later durable commit of this store
+    /// makes them visible. A rebuild writes its shadow generation this way
+    /// (a commit of 1,000 rows then skips its wait for the disk); the swap
+    /// that makes it current commits with `synchronous = FULL`, and its sync
+    /// of the WAL
+    /// takes every earlier frame to the disk with it. Power loss before
+    /// the swap can lose shadow rows, which no one reads, and never
+    /// corrupts the database (WAL mode).
+    pub async fn write_unsynced<T, E>(
+        &self,
+        work: impl FnOnce(&DirectTxn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<DirectError> + Send + 'static,
+    {
+        let writer = self.unsynced_writer().ok_or(StoreError::NotAFile)?;
+        tokio::task::spawn_blocking(move || writer.transaction(work))
+            .await
+            .map_err(|_| StoreError::Interrupted)?
+    }
+
     /// Runs `work` with the direct writer on a blocking thread (which keeps
     /// its own connection).
     async fn on_direct_writer<T, E>(
