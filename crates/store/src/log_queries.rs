@@ -276,14 +276,8 @@ impl Store {
         share: NpnShare,
         limit: u64,
     ) -> Option<Result<Vec<BodyRow>, StoreError>> {
-        let reader = self.direct_reader()?;
         let select = entries_in_order_select(after, until, share, limit).into_query();
-        let rows = reader.query_all(&select).and_then(|rows| {
-            let entries: Result<Vec<BodyRow>, DbErr> =
-                rows.iter().map(BodyRow::from_direct).collect();
-            entries.map_err(store_direct::DirectError::from)
-        });
-        Some(rows.map_err(StoreError::from))
+        self.direct_rows_here(&select, BodyRow::from_direct)
     }
 
     /// Reads every raw body of the log, a page at a time, the way a rebuild

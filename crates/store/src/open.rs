@@ -159,16 +159,23 @@ impl Store {
         // does not let another read start before this one ends.
         let read = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let rows = reader.query_all(&select)?;
-            rows.iter()
-                .map(row)
-                .collect::<Result<Vec<T>, _>>()
-                .map_err(DirectError::from)
+            read_rows(&reader, &select, row)
         });
         Some(match read.await {
             Ok(rows) => rows.map_err(StoreError::from),
             Err(_) => Err(StoreError::Interrupted),
         })
+    }
+
+    /// [`Store::direct_rows`] on the calling thread's own connection, for
+    /// a thread that is there to block on its reads.
+    pub(crate) fn direct_rows_here<T>(
+        &self,
+        select: &SelectStatement,
+        row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
+    ) -> Option<Result<Vec<T>, StoreError>> {
+        let reader = self.direct_reader()?;
+        Some(read_rows(reader, select, row).map_err(StoreError::from))
     }
 
     /// The pooled connection for writes outside the log writer: migrations,
@@ -240,4 +247,19 @@ async fn connect(
             }
         });
     Ok(Database::connect(connect).await?)
+}
+
+/// Runs a `SELECT` on the calling thread's direct connection and converts
+/// each row with `row`, into a vector sized once.
+fn read_rows<T>(
+    reader: &DirectReader,
+    select: &SelectStatement,
+    row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
+) -> Result<Vec<T>, DirectError> {
+    let rows = reader.query_all(select)?;
+    let mut converted = Vec::with_capacity(rows.len());
+    for result in &rows {
+        converted.push(row(result)?);
+    }
+    Ok(converted)
 }
