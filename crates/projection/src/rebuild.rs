@@ -33,7 +33,7 @@ use event_store::writer_queries::{
     current_meta_in, entries_after_in, swap_generation_in, upsert_producers_in,
 };
 use event_store::{
-    BodyRow, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, Store, StoreError,
+    BodyRow, Commit, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, Store, StoreError,
 };
 use tokio::task::JoinHandle;
 
@@ -183,7 +183,7 @@ impl Projector {
         };
         let swapped = self
             .store
-            .write_direct(move |txn| catch_up.fold_and_swap(txn))
+            .write_direct(Commit::Synced, move |txn| catch_up.fold_and_swap(txn))
             .await;
         drop(gate);
         drop(swapping);
@@ -395,7 +395,7 @@ impl Projector {
             // Not synced: the swap's durable commit syncs these rows too.
             let write = async move {
                 store
-                    .write_unsynced(move |txn| {
+                    .write_direct(Commit::Unsynced, move |txn| {
                         upsert_producers_in(txn, generation, rows, &HashMap::new())
                     })
                     .await

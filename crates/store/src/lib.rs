@@ -26,4 +26,6 @@ pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
 pub use rejection_queries::RejectionCount;
 pub use sea_orm::{DatabaseConnection, DbErr};
 pub use store_direct::{DirectError, DirectTxn, sqlite_file_path};
-pub use writer::{AppendHook, AppendOutcome, Appended, LogWriter, NewEntry, NoHook, WriterOptions};
+pub use writer::{
+    AppendHook, AppendOutcome, Appended, Commit, LogWriter, NewEntry, NoHook, WriterOptions,
+};

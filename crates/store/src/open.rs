@@ -138,7 +138,7 @@ impl Store {
     }
 
     /// The writer whose commits do not wait for the disk (see
-    /// [`Store::write_unsynced`]).
+    /// [`crate::Commit::Unsynced`]).
     pub(crate) fn unsynced_writer(&self) -> Option<Arc<DirectWriter>> {
         self.unsynced_writer.clone()
     }

@@ -297,42 +297,24 @@ impl Store {
             .await
     }
 
-    /// Runs `work` in one immediate transaction of the direct writer, on a
+    /// Runs `work` in one immediate transaction of a direct writer, on a
     /// blocking thread: for writes outside the log writer's thread that must
-    /// see and change the database as one step (a rebuild's final swap).
+    /// see and change the database as one step (a rebuild's shadow rows and
+    /// its final swap). `commit` says whether the commit waits for the disk.
     pub async fn write_direct<T, E>(
         &self,
+        commit: Commit,
         work: impl FnOnce(&DirectTxn) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + From<DirectError> + Send + 'static,
     {
-        self.on_direct_writer(move |writer| writer.transaction(work))
-            .await
-    }
-
-    /// [`Store::write_direct`] whose commit does not wait for the disk:
-    /// for rows nothing reads until a later durable commit of this store
-    /// makes them visible. A rebuild writes its shadow generation this way
-    /// (a commit of 1,000 rows then skips its wait for the disk); the swap
-    /// that makes it current commits with `synchronous = FULL`, and its sync
-    /// of the WAL
-    /// takes every earlier frame to the disk with it. Power loss before
-    /// the swap can lose shadow rows, which no one reads, and never
-    /// corrupts the database (WAL mode).
-    pub async fn write_unsynced<T, E>(
-        &self,
-        work: impl FnOnce(&DirectTxn) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + From<DirectError> + Send + 'static,
-    {
-        let writer = self.unsynced_writer().ok_or(StoreError::NotAFile)?;
-        tokio::task::spawn_blocking(move || writer.transaction(work))
-            .await
-            .map_err(|_| StoreError::Interrupted)?
+        let writer = match commit {
+            Commit::Synced => self.direct_writer(),
+            Commit::Unsynced => self.unsynced_writer(),
+        };
+        on_writer(writer, move |writer| writer.transaction(work)).await
     }
 
     /// Runs `work` with the direct writer on a blocking thread (which keeps
@@ -345,11 +327,39 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let writer = self.direct_writer().ok_or(StoreError::NotAFile)?;
-        tokio::task::spawn_blocking(move || work(&writer))
-            .await
-            .map_err(|_| StoreError::Interrupted)?
+        on_writer(self.direct_writer(), work).await
     }
+}
+
+/// Whether a [`Store::write_direct`] commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Commit {
+    /// `synchronous = FULL`: durable once it returns.
+    Synced,
+    /// `synchronous = NORMAL`: for rows nothing reads until a later synced
+    /// commit makes them visible. A rebuild writes its shadow generation
+    /// this way (a commit of 1,000 rows then skips its wait for the disk);
+    /// the swap that makes it current is synced, and its sync of the WAL
+    /// takes every earlier frame to the disk with it. Power loss before the
+    /// swap can lose shadow rows, which no one reads, and never corrupts
+    /// the database (WAL mode).
+    Unsynced,
+}
+
+/// Runs `work` with `writer` (`None`: the database is not a SQLite file)
+/// on a blocking thread, which keeps its own connection.
+async fn on_writer<T, E>(
+    writer: Option<Arc<DirectWriter>>,
+    work: impl FnOnce(&DirectWriter) -> Result<T, E> + Send + 'static,
+) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let writer = writer.ok_or(StoreError::NotAFile)?;
+    tokio::task::spawn_blocking(move || work(&writer))
+        .await
+        .map_err(|_| StoreError::Interrupted)?
 }
 
 /// Rows per INSERT statement (10 parameters each).
