@@ -6,9 +6,9 @@
 //!    ranges of positions on its own connection (elsewhere one reader hands
 //!    every page to all of them, and each takes its share of the page's
 //!    entries) and interprets them into compact records, sorted by NPN
-//!    ([`collect`]); then fold the
-//!    records producer by producer and write each state into the shadow
-//!    generation, in NPN order and small transactions ([`by_producer`]).
+//!    ([`collect`]); then fold the records producer by producer and write
+//!    each state into the shadow generation, in NPN order and small
+//!    transactions, without waiting for the disk ([`by_producer`]).
 //!    When the log is longer than one pass may hold ([`EVENTS_PER_PASS`]),
 //!    each pass takes one share of the NPNs (`npn % passes`, [`NpnShare`])
 //!    and reads only that share's rows, so memory stays bounded. The
@@ -16,7 +16,8 @@
 //!    and ingest carry on against the current generation meanwhile.
 //! 3. Take the writer's gate (appends pause) and, inside one immediate
 //!    transaction, fold what was appended since the head into the shadow
-//!    rows and swap generations.
+//!    rows and swap generations. This commit waits for the disk, and takes
+//!    the shadow rows' unsynced commits to it with it.
 //! 4. Release the gate; delete the old generation in the background, in
 //!    small transactions, then checkpoint the WAL ([`Projector::retired`]
 //!    waits for it).
@@ -289,8 +290,8 @@ impl Projector {
         entries: usize,
     ) -> Result<(Vec<CollectedPart>, Vec<CollectedPartHome>), ProjectorError> {
         let threads = collect_threads();
-        // Each thread collects every `threads`-th entry; a little room more
-        // for the share's uneven size.
+        // Each thread collects about a `threads`-th of the entries; a little
+        // room more for the share's uneven size.
         let per_thread = entries.div_ceil(threads) + entries / 50;
         if self.store.reads_directly() {
             return self.collect_ranges(head, share, threads, per_thread);

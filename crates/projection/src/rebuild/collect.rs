@@ -39,9 +39,9 @@ enum Change {
 /// The room reserved per entry for its ids: an event id and a sub-record
 /// id of the lengths AgentSync uses (`whe_…`, `addr_…`).
 const TEXT_PER_ENTRY: usize = 24;
-/// The share of entries reserved room for as profile updates (a quarter
-/// of the bench's mix).
-const PROFILES_PER_ENTRY: usize = 4;
+/// Room is reserved for a profile per this many entries (profile updates
+/// are a quarter of the bench's mix).
+const ENTRIES_PER_PROFILE: usize = 4;
 
 /// One entry naming a producer, as collected: 48 bytes, its ids kept in
 /// the part's text.
@@ -90,7 +90,7 @@ impl CollectedPart {
             threads,
             records: Vec::with_capacity(entries),
             text: String::with_capacity(entries * TEXT_PER_ENTRY),
-            profiles: Vec::with_capacity(entries / PROFILES_PER_ENTRY),
+            profiles: Vec::with_capacity(entries / ENTRIES_PER_PROFILE),
             global: GlobalState::default(),
             entries_read: 0,
         }
