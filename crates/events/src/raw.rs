@@ -37,14 +37,6 @@ impl RawObject {
         serde_json::from_str(self.0.get()).unwrap_or_default()
     }
 
-    /// The object whose JSON text is `text` (checked again), for a reader
-    /// that kept an object's text and wants the object back; `None` when
-    /// `text` is not a JSON object.
-    pub fn from_json(text: &str) -> Option<Self> {
-        let raw: Box<RawValue> = serde_json::from_str(text).ok()?;
-        raw.get().starts_with('{').then_some(Self(raw))
-    }
-
     /// The text of `map`, for building events in code and tests.
     pub fn from_map(map: &Map<String, Value>) -> Self {
         // Serialising a map with string keys cannot fail.
@@ -70,15 +62,6 @@ impl fmt::Debug for RawObject {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn an_object_is_read_back_from_its_text_and_anything_else_refused() {
-        let object = RawObject::from_json(r#"{"a": [1, 2]}"#).expect("an object");
-        assert_eq!(object.as_json(), r#"{"a": [1, 2]}"#);
-        for text in ["[1]", "\"x\"", "{", ""] {
-            assert!(RawObject::from_json(text).is_none(), "{text}");
-        }
-    }
 
     #[test]
     fn a_map_round_trips_through_its_text() {

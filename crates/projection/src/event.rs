@@ -10,9 +10,8 @@ use crate::state::Stamp;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FoldEvent {
     /// Its log position: where a sub-record update's fields stay, for a
-    /// state to refer to.
-    /// Positions reflect arrival order, so the fold never compares them;
-    /// only the event's own stamp decides what wins.
+    /// state to refer to. Positions reflect arrival order, so the fold
+    /// never compares them; only the event's own stamp decides what wins.
     pub position: i64,
     /// The producer it concerns, if any.
     pub npn: Option<String>,

@@ -312,15 +312,7 @@ impl Projector {
             }
             own.collect_page(&page)?;
         }
-        own.sort();
-        let mut parts = vec![own];
-        let mut homes = Vec::with_capacity(helpers.len());
-        for helper in helpers {
-            let (part, home) = helper.finish()?;
-            parts.push(part);
-            homes.push(home);
-        }
-        Ok((parts, homes))
+        gather_parts(own, helpers)
     }
 
     /// [`Projector::collect_pass`] on a SQLite file: each collecting thread
@@ -351,18 +343,8 @@ impl Projector {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut own = CollectedPart::new(0, 1, per_thread);
-        let collected = ranges(0).collect_into(&self.store, &mut own);
-        let mut parts = Vec::with_capacity(threads);
-        let mut homes = Vec::with_capacity(helpers.len());
-        for helper in helpers {
-            let (part, home) = helper.finish()?;
-            parts.push(part);
-            homes.push(home);
-        }
-        collected?;
-        own.sort();
-        parts.insert(0, own);
-        Ok((parts, homes))
+        ranges(0).collect_into(&self.store, &mut own)?;
+        gather_parts(own, helpers)
     }
 
     /// Writes a pass's producers into the shadow generation, in NPN order
@@ -416,6 +398,24 @@ impl Projector {
         let store = self.store.clone();
         start_now(async move { store.entries_in_order(after, head, share, READ_PAGE).await }).await
     }
+}
+
+/// Sorts this thread's part while the helpers finish theirs; every part,
+/// this thread's first, and the helpers' threads that wait to free theirs.
+/// (Dropping the helpers instead, on an error, lets their threads end.)
+fn gather_parts(
+    mut own: CollectedPart,
+    helpers: Vec<CollectHelper>,
+) -> Result<(Vec<CollectedPart>, Vec<CollectedPartHome>), ProjectorError> {
+    own.sort();
+    let mut parts = vec![own];
+    let mut homes = Vec::with_capacity(helpers.len());
+    for helper in helpers {
+        let (part, home) = helper.finish()?;
+        parts.push(part);
+        homes.push(home);
+    }
+    Ok((parts, homes))
 }
 
 /// The ranges of log positions one collecting thread reads in a pass:

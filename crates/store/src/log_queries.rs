@@ -161,6 +161,12 @@ fn body_at_statement(position: i64) -> Statement {
     }
 }
 
+/// A row of `position` and `body`, as the scan and [`Store::bodies_at`]
+/// read them.
+fn position_and_body(row: &QueryResult) -> Result<(i64, Vec<u8>), DbErr> {
+    Ok((row.try_get("", "position")?, row.try_get("", "body")?))
+}
+
 impl BodyRow {
     fn from_direct(row: &QueryResult) -> Result<Self, DbErr> {
         Ok(Self {
@@ -293,9 +299,7 @@ impl Store {
                 .order_by_asc(Column::Position)
                 .limit(page);
             let direct = self
-                .direct_rows(query.clone().into_query(), |row| {
-                    Ok((row.try_get("", "position")?, row.try_get("", "body")?))
-                })
+                .direct_rows(query.clone().into_query(), position_and_body)
                 .await;
             let batch: Vec<(i64, Vec<u8>)> = match direct {
                 Some(batch) => batch?,
@@ -329,7 +333,7 @@ impl Store {
         };
         let bodies = rows
             .iter()
-            .map(|row| Ok((row.try_get("", "position")?, row.try_get("", "body")?)))
+            .map(position_and_body)
             .collect::<Result<_, DbErr>>();
         Ok(bodies.map_err(store_direct::DirectError::from)?)
     }

@@ -105,8 +105,9 @@ impl CollectedPart {
                 self.global = fold_global(std::mem::take(&mut self.global), event);
             }
             if let Some(npn) = &entry.npn {
-                let npn = npn.parse().map_err(|_| not_a_number(entry.position, npn))?;
-                self.push(npn, entry.position, event);
+                let number =
+                    normalised_number(npn).ok_or_else(|| not_a_number(entry.position, npn))?;
+                self.push(number, entry.position, event);
             }
         }
         Ok(())
@@ -227,6 +228,17 @@ impl CollectedPart {
 /// than 4 billion entries.
 fn text_len(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// A stored NPN as a number, when it is normalised (digits, no leading
+/// zero), so that the number's decimal text is the NPN again: `parse`
+/// alone would take `"+5"` and `"0042"` and write them back as other NPNs.
+fn normalised_number(npn: &str) -> Option<u64> {
+    let digits = npn.bytes().all(|b| b.is_ascii_digit());
+    let leading_zero = npn.len() > 1 && npn.starts_with('0');
+    (digits && !leading_zero)
+        .then(|| npn.parse().ok())
+        .flatten()
 }
 
 fn not_a_number(position: i64, npn: &str) -> ProjectorError {

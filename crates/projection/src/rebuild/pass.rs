@@ -21,8 +21,7 @@ const PAGES_WAITING: usize = 2;
 /// A page of the log, shared by the collecting threads.
 pub(super) type Page = Arc<Vec<BodyRow>>;
 
-/// How many threads collect a pass: one per core, at most four (the reads
-/// need a core too).
+/// How many threads collect a pass: one per core, at most four.
 pub(super) fn collect_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |cores| cores.get().clamp(1, 4))
 }

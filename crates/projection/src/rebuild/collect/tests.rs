@@ -129,14 +129,24 @@ proptest! {
 }
 
 #[test]
-fn an_entry_stored_under_a_non_numeric_npn_is_reported_not_skipped() {
-    let mut entries = entries(&[(0, 1_000, 1)]);
-    entries[0].npn = Some("12a".to_owned());
+fn an_entry_stored_under_a_non_normalised_npn_is_reported_not_skipped() {
+    for stored in ["12a", "+5", "0042", "", "99999999999999999999"] {
+        let mut entries = entries(&[(0, 1_000, 1)]);
+        entries[0].npn = Some(stored.to_owned());
+        let mut part = CollectedPart::new(0, 1, 1);
+        let error = part
+            .collect_page(&entries)
+            .expect_err("a corrupt NPN column");
+        assert!(
+            error.to_string().contains(&format!("{stored:?}")),
+            "{error}"
+        );
+    }
+    let mut entries = entries(&[(0, 0, 1)]);
+    entries[0].npn = Some("0".to_owned());
     let mut part = CollectedPart::new(0, 1, 1);
-    let error = part
-        .collect_page(&entries)
-        .expect_err("a corrupt NPN column");
-    assert!(error.to_string().contains("\"12a\""), "{error}");
+    part.collect_page(&entries).expect("0 is a normalised NPN");
+    assert_eq!(part.records()[0].npn, 0);
 }
 
 #[test]
