@@ -391,6 +391,33 @@ async fn a_rebuild_in_several_passes_gives_the_same_projection_as_one_pass() {
 }
 
 #[tokio::test]
+async fn entries_folded_from_their_columns_or_their_bodies_rebuild_alike() {
+    use event_store::entity::event_log;
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    let (_dir, server, before, rows_before) = projection_of_random_stream(0xB0D1E5).await;
+    let store = server.store().await;
+    // As delivered, entries whose type says it all are folded from their
+    // columns; as a release before the version was stored (`NULL`), or
+    // another interpreter version, left them, from their bodies.
+    let this_release = agentsync_events::INTERPRETER_VERSION;
+    for version in [Some(this_release), None, Some(this_release + 1)] {
+        if version != Some(this_release) {
+            event_log::Entity::update_many()
+                .col_expr(event_log::Column::ColumnsSufficeUnder, Expr::value(version))
+                .exec(store.writer_connection())
+                .await
+                .expect("update");
+        }
+        let projector = projection::Projector::new(store.clone(), Default::default());
+        let report = projector.rebuild().await.expect("rebuild");
+        assert_eq!(report.events_folded, 300);
+        assert_eq!(current_states(&server).await, rows_before, "{version:?}");
+        assert_eq!(server.query(EVERYTHING, json!({})).await, before);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn direct_reads_agree_with_the_pool_across_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;

@@ -101,6 +101,19 @@ pub struct Interpretation {
 }
 
 impl Interpretation {
+    /// Whether the key columns say all the body says: the event is
+    /// understood and its type alone says what it is
+    /// ([`EventKind::of_type_alone`]). A reader of such an entry's stored
+    /// columns needs nothing more from its body.
+    pub fn type_says_all(&self) -> bool {
+        self.outcome.is_ok()
+            && self
+                .event_type
+                .as_deref()
+                .and_then(EventKind::of_type_alone)
+                .is_some()
+    }
+
     fn not_understood(reason: NotUnderstood) -> Self {
         Self {
             event_id: None,
@@ -325,10 +338,7 @@ fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, 
         TypeShape::UpdatesAvailable => EventKind::UpdatesAvailable {
             run_date: raw_string(data.fields.run_date).ok_or(NotUnderstood::MissingRunDate)?,
         },
-        TypeShape::Activated => EventKind::NpnActivated,
-        TypeShape::Deactivated => EventKind::NpnDeactivated,
         TypeShape::ProfileUpdated => EventKind::ProfileUpdated { profile: object()? },
-        TypeShape::ProfileDeleted => EventKind::ProfileDeleted,
         TypeShape::SubRecordUpdated(kind) => EventKind::SubRecordUpdated {
             kind,
             id: record_id()?,
@@ -337,7 +347,11 @@ fn kind_from_data(shape: TypeShape, data: &DataObject<'_>) -> Result<EventKind, 
             kind,
             id: record_id()?,
         },
-        TypeShape::ContractProducer | TypeShape::Contract => EventKind::HistoryOnly,
+        TypeShape::Activated
+        | TypeShape::Deactivated
+        | TypeShape::ProfileDeleted
+        | TypeShape::ContractProducer
+        | TypeShape::Contract => return shape.kind_alone().ok_or(NotUnderstood::UnknownType),
     };
     Ok(kind)
 }

@@ -6,6 +6,17 @@ use crate::raw::RawObject;
 pub const NPN_ACTIVATED: &str = "producersync.npn.activated";
 /// `producersync.npn.deactivated`: a producer left it.
 pub const NPN_DEACTIVATED: &str = "producersync.npn.deactivated";
+const PROFILE_DELETED: &str = "id.producer.deleted";
+const CONTRACT_PRODUCER_STATUS: &str = "contract.producer_status.updated";
+const CONTRACT_UPDATED: &str = "contract.updated";
+
+/// The version of this release's reading of a body ([`crate::interpret`]).
+/// Each log entry stores the version that filled its columns, so that a
+/// rebuild under the same version may take an entry's stored columns for
+/// what its body says, without reading the body (see
+/// [`EventKind::of_type_alone`]). Bump it whenever `interpret` derives
+/// anything differently from the same body.
+pub const INTERPRETER_VERSION: i32 = 1;
 
 /// The producer sub-records AgentSync reports, each keyed by its own `data.id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -87,6 +98,17 @@ pub enum EventKind {
     HistoryOnly,
 }
 
+impl EventKind {
+    /// The event an understood entry of `event_type` is, when the type
+    /// says it all: no field of `data` goes into it (`data.npn` is checked
+    /// and stored when the entry is interpreted). `None` for any other
+    /// type. A rebuild folds such entries, a third of a typical log, from
+    /// their stored columns.
+    pub fn of_type_alone(event_type: &str) -> Option<Self> {
+        TypeShape::of(event_type)?.kind_alone()
+    }
+}
+
 /// How a known event type is shaped, before its data is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TypeShape {
@@ -108,9 +130,9 @@ impl TypeShape {
             NPN_ACTIVATED => Self::Activated,
             NPN_DEACTIVATED => Self::Deactivated,
             "id.producer.updated" => Self::ProfileUpdated,
-            "id.producer.deleted" => Self::ProfileDeleted,
-            "contract.producer_status.updated" => Self::ContractProducer,
-            "contract.updated" => Self::Contract,
+            PROFILE_DELETED => Self::ProfileDeleted,
+            CONTRACT_PRODUCER_STATUS => Self::ContractProducer,
+            CONTRACT_UPDATED => Self::Contract,
             other => return Self::sub_record(other),
         };
         Some(shape)
@@ -124,6 +146,21 @@ impl TypeShape {
             "updated" => Some(Self::SubRecordUpdated(kind)),
             "deleted" => Some(Self::SubRecordDeleted(kind)),
             _ => None,
+        }
+    }
+
+    /// The event of this shape when its type says it all: no field of
+    /// `data` goes into it.
+    pub(crate) fn kind_alone(self) -> Option<EventKind> {
+        match self {
+            Self::Activated => Some(EventKind::NpnActivated),
+            Self::Deactivated => Some(EventKind::NpnDeactivated),
+            Self::ProfileDeleted => Some(EventKind::ProfileDeleted),
+            Self::ContractProducer | Self::Contract => Some(EventKind::HistoryOnly),
+            Self::UpdatesAvailable
+            | Self::ProfileUpdated
+            | Self::SubRecordUpdated(_)
+            | Self::SubRecordDeleted(_) => None,
         }
     }
 
@@ -151,5 +188,36 @@ mod tests {
         );
         assert_eq!(TypeShape::of("id.producer.pets.updated"), None);
         assert_eq!(TypeShape::of("id.producer.phone.created"), None);
+    }
+
+    #[test]
+    fn exactly_the_types_without_data_are_said_by_their_type_alone() {
+        const SAID_ALONE: [&str; 5] = [
+            NPN_ACTIVATED,
+            NPN_DEACTIVATED,
+            "id.producer.deleted",
+            "contract.producer_status.updated",
+            "contract.updated",
+        ];
+        for event_type in crate::example_types() {
+            let body = crate::render_example(&event_type, "whe_1", "2026-11-27T10:00:00Z", None)
+                .expect("an example of a listed type renders");
+            let interpreted = crate::interpret(&body)
+                .outcome
+                .expect("examples are understood");
+            let alone = EventKind::of_type_alone(&event_type);
+            if SAID_ALONE.contains(&event_type.as_str()) {
+                assert_eq!(alone, Some(interpreted), "{event_type}");
+            } else {
+                assert_eq!(alone, None, "{event_type}");
+            }
+        }
+        for event_type in SAID_ALONE {
+            assert!(
+                EventKind::of_type_alone(event_type).is_some(),
+                "{event_type}"
+            );
+        }
+        assert_eq!(EventKind::of_type_alone("no.such.type"), None);
     }
 }

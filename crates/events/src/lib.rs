@@ -18,7 +18,7 @@ pub use examples::{EXAMPLES_JSON, Example, ExampleError, example_types, examples
 pub use interpret::{
     Interpretation, NotUnderstood, interpret, parse_timestamp_micros, record_payload,
 };
-pub use kind::{EventKind, NPN_ACTIVATED, NPN_DEACTIVATED, SubRecordKind};
+pub use kind::{EventKind, INTERPRETER_VERSION, NPN_ACTIVATED, NPN_DEACTIVATED, SubRecordKind};
 pub use mask::{SENSITIVE_KEYS, is_sensitive_key, mask_text, mask_value};
 pub use npn::{NpnError, normalise_npn};
 pub use raw::RawObject;

@@ -2,7 +2,7 @@
 
 use agentsync_events::{EventKind, interpret};
 
-use event_store::{Appended, LogEntry};
+use event_store::{Appended, LogEntry, RebuildRow, RowContent};
 
 use crate::state::Stamp;
 
@@ -40,6 +40,29 @@ impl FoldEvent {
                 event_id: interpretation.event_id.unwrap_or_default(),
             },
             kind: interpretation.outcome.ok()?,
+        })
+    }
+
+    /// The event of an entry as a rebuild reads it: its body interpreted,
+    /// or the stored columns that stand for it. `None` when this release
+    /// cannot fold it.
+    pub fn from_row(row: &RebuildRow) -> Option<Self> {
+        let (event_type, event_id, occurred_at) = match &row.content {
+            RowContent::Body(body) => return Self::from_body(row.position, body, row.received_at),
+            RowContent::Columns {
+                event_type,
+                event_id,
+                occurred_at,
+            } => (event_type, event_id, occurred_at),
+        };
+        Some(Self {
+            position: row.position,
+            npn: row.npn.clone(),
+            stamp: Stamp {
+                time: occurred_at.unwrap_or(row.received_at),
+                event_id: event_id.clone().unwrap_or_default(),
+            },
+            kind: EventKind::of_type_alone(event_type)?,
         })
     }
 

@@ -20,7 +20,9 @@ pub mod writer_queries;
 pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
 pub use history_queries::KeyedEntry;
-pub use log_queries::{BodyRow, LogFilter, NpnShare, TypeCount, list_entries_on};
+pub use log_queries::{
+    ColumnsSuffice, LogFilter, NpnShare, RebuildRow, RowContent, TypeCount, list_entries_on,
+};
 pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
 pub use rejection_queries::RejectionCount;

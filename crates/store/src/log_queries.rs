@@ -101,18 +101,54 @@ pub async fn list_entries_on<C: ConnectionTrait>(
         .await?)
 }
 
-/// What a rebuild reads of a log entry: its raw body is re-interpreted, so
-/// the other columns are not read.
+/// What a rebuild reads of a log entry: its raw body, re-interpreted, or
+/// for an entry whose stored columns say all the fold needs, those.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BodyRow {
+pub struct RebuildRow {
     /// Log position.
     pub position: i64,
     /// The NPN the entry was stored under.
     pub npn: Option<String>,
     /// Reception time, µs since the epoch.
     pub received_at: i64,
-    /// The raw body.
-    pub body: Vec<u8>,
+    /// The body, or the columns that stand for it.
+    pub content: RowContent,
+}
+
+/// The part of a [`RebuildRow`] the fold interprets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowContent {
+    /// The raw body, to interpret.
+    Body(Vec<u8>),
+    /// The stored columns of an entry [`ColumnsSuffice`] picked out; its
+    /// body was not read.
+    Columns {
+        /// `event_type`.
+        event_type: String,
+        /// `event_id`.
+        event_id: Option<String>,
+        /// `occurred_at`.
+        occurred_at: Option<i64>,
+    },
+}
+
+/// Which entries a rebuild folds from their stored columns instead of
+/// their bodies: those whose columns say all their body says under
+/// `interpreter_version` (`columns_suffice_under`). Reading and
+/// interpreting their bodies again would give the same columns; skipping
+/// it takes a third of a typical log's bodies off the rebuild.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ColumnsSuffice {
+    /// The interpreter version the rebuild runs.
+    pub interpreter_version: i32,
+}
+
+impl ColumnsSuffice {
+    /// The SQL test of whether an entry's columns are taken: one integer
+    /// comparison per row.
+    fn condition(self) -> Condition {
+        Condition::all().add(Column::ColumnsSufficeUnder.eq(self.interpreter_version))
+    }
 }
 
 /// Up to `limit` entries at positions in `(after, until]`, oldest first,
@@ -122,16 +158,32 @@ fn entries_in_order_select(
     after: i64,
     until: i64,
     share: NpnShare,
+    columns: Option<ColumnsSuffice>,
     limit: u64,
 ) -> Select<EventLog> {
+    // The body where the columns do not suffice; the columns where they do
+    // (copying them out of every row would cost more than it saves).
+    let said = |column: Column| -> Expr {
+        match columns {
+            None => Expr::null(),
+            Some(columns) => Expr::case(columns.condition(), Expr::col(column))
+                .finally(Expr::null())
+                .into(),
+        }
+    };
+    let body: Expr = match columns {
+        None => Expr::col(Column::Body),
+        Some(columns) => Expr::case(columns.condition(), Expr::null())
+            .finally(Expr::col(Column::Body))
+            .into(),
+    };
     EventLog::find()
         .select_only()
-        .columns([
-            Column::Position,
-            Column::Npn,
-            Column::ReceivedAt,
-            Column::Body,
-        ])
+        .columns([Column::Position, Column::Npn, Column::ReceivedAt])
+        .column_as(body, "body")
+        .column_as(said(Column::EventType), "said_type")
+        .column_as(said(Column::EventId), "event_id")
+        .column_as(said(Column::OccurredAt), "occurred_at")
         .filter(Column::Position.gt(after))
         .filter(Column::Position.lte(until))
         .apply_if(share.condition(), QueryFilter::filter)
@@ -167,14 +219,51 @@ fn position_and_body(row: &QueryResult) -> Result<(i64, Vec<u8>), DbErr> {
     Ok((row.try_get("", "position")?, row.try_get("", "body")?))
 }
 
-impl BodyRow {
+/// A [`RebuildRow`] as selected: position, NPN, reception time, body
+/// (`NULL` when the columns stand for it), the type said by the columns,
+/// event id, occurrence time.
+type RebuildColumns = (
+    i64,
+    Option<String>,
+    i64,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+impl RebuildRow {
     fn from_direct(row: &QueryResult) -> Result<Self, DbErr> {
-        Ok(Self {
-            position: row.try_get("", "position")?,
-            npn: row.try_get("", "npn")?,
-            received_at: row.try_get("", "received_at")?,
-            body: row.try_get("", "body")?,
-        })
+        Ok(Self::from_columns((
+            row.try_get("", "position")?,
+            row.try_get("", "npn")?,
+            row.try_get("", "received_at")?,
+            row.try_get("", "body")?,
+            row.try_get("", "said_type")?,
+            row.try_get("", "event_id")?,
+            row.try_get("", "occurred_at")?,
+        )))
+    }
+
+    fn from_columns(
+        (position, npn, received_at, body, said_type, event_id, occurred_at): RebuildColumns,
+    ) -> Self {
+        // `body` is never NULL in the table: NULL here means the columns
+        // were taken instead.
+        let content = match (body, said_type) {
+            (Some(body), _) => RowContent::Body(body),
+            (None, event_type) => RowContent::Columns {
+                event_type: event_type.unwrap_or_default(),
+                event_id,
+                occurred_at,
+            },
+        };
+        Self {
+            position,
+            npn,
+            received_at,
+            content,
+        }
     }
 }
 
@@ -241,32 +330,29 @@ impl Store {
     }
 
     /// Up to `limit` entries of `share` at positions in `(after, until]`,
-    /// oldest first, as a rebuild reads them: on a blocking thread's direct
+    /// oldest first, as a rebuild reads them (the bodies of those that
+    /// `columns` picks out are not read): on a blocking thread's direct
     /// connection when the database is a SQLite file (no hop per row).
     pub async fn entries_in_order(
         &self,
         after: i64,
         until: i64,
         share: NpnShare,
+        columns: Option<ColumnsSuffice>,
         limit: u64,
-    ) -> Result<Vec<BodyRow>, StoreError> {
-        let select = entries_in_order_select(after, until, share, limit);
-        match self
-            .direct_rows(select.clone().into_query(), BodyRow::from_direct)
-            .await
-        {
+    ) -> Result<Vec<RebuildRow>, StoreError> {
+        let select = entries_in_order_select(after, until, share, columns, limit);
+        let direct = self
+            .direct_rows(select.clone().into_query(), RebuildRow::from_direct)
+            .await;
+        match direct {
             Some(rows) => rows,
             None => Ok(select
-                .into_tuple::<(i64, Option<String>, i64, Vec<u8>)>()
+                .into_tuple::<RebuildColumns>()
                 .all(self.reader())
                 .await?
                 .into_iter()
-                .map(|(position, npn, received_at, body)| BodyRow {
-                    position,
-                    npn,
-                    received_at,
-                    body,
-                })
+                .map(RebuildRow::from_columns)
                 .collect()),
         }
     }
@@ -280,10 +366,11 @@ impl Store {
         after: i64,
         until: i64,
         share: NpnShare,
+        columns: Option<ColumnsSuffice>,
         limit: u64,
-    ) -> Option<Result<Vec<BodyRow>, StoreError>> {
-        let select = entries_in_order_select(after, until, share, limit).into_query();
-        self.direct_rows_here(&select, BodyRow::from_direct)
+    ) -> Option<Result<Vec<RebuildRow>, StoreError>> {
+        let select = entries_in_order_select(after, until, share, columns, limit).into_query();
+        self.direct_rows_here(&select, RebuildRow::from_direct)
     }
 
     /// Reads every raw body of the log, a page at a time, the way a rebuild

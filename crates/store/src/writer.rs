@@ -43,6 +43,9 @@ pub struct NewEntry {
     pub unfolded_reason: Option<String>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// The interpreter version under which the fields above say all the
+    /// body says, if they do (see the log's column of that name).
+    pub columns_suffice_under: Option<i32>,
     /// The event as the ingest edge understood it (`None` when it could
     /// not), handed to the [`AppendHook`] so the body is not parsed twice.
     pub kind: Option<EventKind>,
@@ -68,6 +71,9 @@ impl NewEntry {
         body: Vec<u8>,
     ) -> Self {
         let interpretation = agentsync_events::interpret(&body);
+        let columns_suffice_under = interpretation
+            .type_says_all()
+            .then_some(agentsync_events::INTERPRETER_VERSION);
         Self {
             webhook_id,
             event_id: interpretation.event_id,
@@ -81,6 +87,7 @@ impl NewEntry {
                 .as_ref()
                 .err()
                 .map(|r| r.code().to_owned()),
+            columns_suffice_under,
             body,
             kind: interpretation.outcome.ok(),
         }
@@ -98,6 +105,7 @@ impl NewEntry {
             npn: self.npn,
             unfolded_reason: self.unfolded_reason,
             body: self.body,
+            columns_suffice_under: self.columns_suffice_under,
         };
         Appended {
             entry,

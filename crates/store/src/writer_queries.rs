@@ -131,5 +131,6 @@ fn entry_from_row(row: &QueryResult) -> Result<LogEntry, DbErr> {
         npn: row.try_get("", "npn")?,
         unfolded_reason: row.try_get("", "unfolded_reason")?,
         body: row.try_get("", "body")?,
+        columns_suffice_under: row.try_get("", "columns_suffice_under")?,
     })
 }

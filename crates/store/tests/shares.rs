@@ -1,7 +1,8 @@
-//! A rebuild's shares of the log: the SQL filter and `NpnShare::holds`
-//! agree, and the shares split the log exactly.
+//! A rebuild's reads of the log: the SQL filter and `NpnShare::holds`
+//! agree, the shares split the log exactly, and the entries whose columns
+//! suffice come without their bodies.
 
-use event_store::{NewEntry, NpnShare, Store, StoreOptions};
+use event_store::{ColumnsSuffice, NewEntry, NpnShare, RowContent, Store, StoreOptions};
 
 fn entry(n: usize, npn: Option<&str>) -> NewEntry {
     let data = match npn {
@@ -52,7 +53,7 @@ async fn every_entry_is_in_exactly_the_share_holds_names() {
             let mut after = 0;
             loop {
                 let page = store
-                    .entries_in_order(after, head, share, 2)
+                    .entries_in_order(after, head, share, None, 2)
                     .await
                     .expect("page");
                 let Some(last) = page.last() else { break };
@@ -90,4 +91,103 @@ async fn bodies_are_read_back_by_position_one_or_many() {
     );
     assert_eq!(store.bodies_at(&[]).await.expect("none"), vec![]);
     assert_eq!(store.bodies_at(&[99]).await.expect("absent"), vec![]);
+}
+
+fn envelope(n: usize, event_type: &str, data: &str) -> NewEntry {
+    let body = format!(
+        r#"{{"id":"e{n}","type":"{event_type}","timestamp":"2025-07-01T00:00:0{n}Z","data":{data}}}"#
+    );
+    NewEntry::interpreted(
+        format!("msg_{n}"),
+        1,
+        "agentsync".to_owned(),
+        body.into_bytes(),
+    )
+}
+
+#[test]
+fn the_columns_suffice_for_understood_entries_whose_type_says_it_all() {
+    let version = agentsync_events::INTERPRETER_VERSION;
+    for (event_type, data, suffice) in [
+        ("producersync.npn.activated", r#"{"npn":"7"}"#, true),
+        ("producersync.npn.deactivated", r#"{"npn":"7"}"#, true),
+        ("contract.updated", r#"{"npn":"7"}"#, true),
+        ("producersync.npn.activated", r#"{"npn":"x"}"#, false),
+        ("id.producer.updated", r#"{"npn":"7"}"#, false),
+        (
+            "id.producer.phone.deleted",
+            r#"{"npn":"7","id":"ph_1"}"#,
+            false,
+        ),
+        (
+            "producersync.updates_available",
+            r#"{"runDate":"2025-07-24"}"#,
+            false,
+        ),
+    ] {
+        let entry = envelope(1, event_type, data);
+        assert_eq!(
+            entry.columns_suffice_under,
+            suffice.then_some(version),
+            "{event_type} {data}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_bodies() {
+    const ACTIVATED: &str = "producersync.npn.activated";
+    let columns = ColumnsSuffice {
+        interpreter_version: 3,
+    };
+    let under = |mut entry: NewEntry, version| {
+        entry.columns_suffice_under = version;
+        entry
+    };
+    let entries = vec![
+        under(envelope(1, ACTIVATED, r#"{"npn":"7"}"#), Some(3)),
+        under(envelope(2, ACTIVATED, r#"{"npn":"7"}"#), None),
+        under(envelope(3, ACTIVATED, r#"{"npn":"7"}"#), Some(2)),
+    ];
+    let bodies: Vec<Vec<u8>> = entries.iter().map(|e| e.body.clone()).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log.db");
+    let file = format!("sqlite://{}", path.display());
+    let writer = Store::open(&StoreOptions::new(&file)).await.expect("opens");
+    writer.append_batch(entries).await.expect("appended");
+    // A plain path is read on direct connections; a `file:` URI only
+    // through the pool, as any other database is.
+    let uri = format!("sqlite:file:{}", path.display());
+    for url in [&file, &uri] {
+        let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+        assert_eq!(store.reads_directly(), url == &file);
+        let share = NpnShare { index: 0, of: 1 };
+        let rows = store
+            .entries_in_order(0, 3, share, Some(columns), 10)
+            .await
+            .expect("read");
+        assert_eq!(rows.len(), 3, "{url}");
+        assert_eq!(
+            rows[0].content,
+            RowContent::Columns {
+                event_type: ACTIVATED.to_owned(),
+                event_id: Some("e1".to_owned()),
+                occurred_at: Some(1_751_328_001_000_000),
+            },
+            "{url}"
+        );
+        assert_eq!(rows[0].npn.as_deref(), Some("7"));
+        for (row, body) in rows.iter().zip(&bodies).skip(1) {
+            assert_eq!(row.content, RowContent::Body(body.clone()), "{url}");
+        }
+        let without = store
+            .entries_in_order(0, 3, share, None, 10)
+            .await
+            .expect("read");
+        assert_eq!(
+            without[0].content,
+            RowContent::Body(bodies[0].clone()),
+            "{url}"
+        );
+    }
 }

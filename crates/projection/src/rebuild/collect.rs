@@ -7,7 +7,7 @@
 //! bounded how many producers a pass could hold).
 
 use agentsync_events::{EventKind, RawObject, SubRecordKind};
-use event_store::{BodyRow, StoreError};
+use event_store::{RebuildRow, StoreError};
 
 use crate::event::FoldEvent;
 use crate::fold::fold_global;
@@ -97,10 +97,10 @@ impl CollectedPart {
     }
 
     /// Interprets this part's entries of one page of the log.
-    pub(super) fn collect_page(&mut self, page: &[BodyRow]) -> Result<(), ProjectorError> {
+    pub(super) fn collect_page(&mut self, page: &[RebuildRow]) -> Result<(), ProjectorError> {
         for entry in page.iter().skip(self.thread).step_by(self.threads) {
             self.entries_read += 1;
-            let event = FoldEvent::from_body(entry.position, &entry.body, entry.received_at);
+            let event = FoldEvent::from_row(entry);
             if let Some(event) = &event {
                 self.global = fold_global(std::mem::take(&mut self.global), event);
             }

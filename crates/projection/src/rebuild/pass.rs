@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use event_store::BodyRow;
+use event_store::RebuildRow;
 
 use crate::projector::ProjectorError;
 use crate::rebuild::collect::CollectedPart;
@@ -19,7 +19,7 @@ use crate::rebuild::collect::CollectedPart;
 const PAGES_WAITING: usize = 2;
 
 /// A page of the log, shared by the collecting threads.
-pub(super) type Page = Arc<Vec<BodyRow>>;
+pub(super) type Page = Arc<Vec<RebuildRow>>;
 
 /// How many threads collect a pass: one per core, at most four.
 pub(super) fn collect_threads() -> usize {
@@ -132,17 +132,19 @@ fn stopped() -> ProjectorError {
 
 #[cfg(test)]
 mod tests {
+    use event_store::RowContent;
+
     use super::*;
 
-    fn entry(position: i64, npn: &str) -> BodyRow {
+    fn entry(position: i64, npn: &str) -> RebuildRow {
         let body = format!(
             r#"{{"id":"e{position}","type":"producersync.npn.activated","timestamp":"2025-07-23T10:00:00Z","data":{{"npn":"{npn}"}}}}"#
         );
-        BodyRow {
+        RebuildRow {
             position,
             npn: Some(npn.to_owned()),
             received_at: position,
-            body: body.into_bytes(),
+            content: RowContent::Body(body.into_bytes()),
         }
     }
 

@@ -30,6 +30,12 @@ pub struct Model {
     pub unfolded_reason: Option<String>,
     /// The raw body bytes, exactly as received and verified.
     pub body: Vec<u8>,
+    /// When the columns above say all the body says (the event's type
+    /// alone says it), the interpreter version that filled them
+    /// (`agentsync_events::INTERPRETER_VERSION`): a rebuild under that
+    /// version need not read the body. `None` otherwise, and for entries
+    /// appended before it was stored.
+    pub columns_suffice_under: Option<i32>,
 }
 
 /// The log has no relations.

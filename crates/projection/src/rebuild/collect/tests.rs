@@ -2,6 +2,8 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
+use event_store::RowContent;
+
 use super::*;
 use crate::fold::{fold_owned, merge_global};
 use crate::rebuild::by_producer::ByProducer;
@@ -47,25 +49,52 @@ fn body(kind: u8, npn: u64, time: u8, id: usize) -> String {
 
 /// Log entries as a rebuild reads them: the NPN column is what ingest
 /// stored (none for `updates_available`).
-fn entries(items: &[(u8, u64, u8)]) -> Vec<BodyRow> {
+fn entries(items: &[(u8, u64, u8)]) -> Vec<RebuildRow> {
     items
         .iter()
         .enumerate()
-        .map(|(n, &(kind, npn, time))| BodyRow {
+        .map(|(n, &(kind, npn, time))| RebuildRow {
             position: n as i64 + 1,
             npn: (kind % 9 != 7).then(|| npn.to_string()),
             received_at: 1_000 + n as i64,
-            body: body(kind, npn, time, n).into_bytes(),
+            content: RowContent::Body(body(kind, npn, time, n).into_bytes()),
         })
         .collect()
 }
 
+/// The entries as the store hands them to a rebuild: those `pick`s whose
+/// columns would suffice come as the columns ingest stored.
+fn as_read(entries: &[RebuildRow], pick: impl Fn(usize) -> bool) -> Vec<RebuildRow> {
+    let mut read = entries.to_vec();
+    for (n, row) in read.iter_mut().enumerate() {
+        let RowContent::Body(body) = &row.content else {
+            continue;
+        };
+        let interpretation = agentsync_events::interpret(body);
+        let Some(event_type) = interpretation.event_type else {
+            continue;
+        };
+        let said = EventKind::of_type_alone(&event_type).is_some();
+        if pick(n) && said && interpretation.outcome.is_ok() {
+            row.content = RowContent::Columns {
+                event_type,
+                event_id: interpretation.event_id,
+                occurred_at: interpretation.occurred_at,
+            };
+        }
+    }
+    read
+}
+
 /// What folding the entries one after another into a table of states gives.
-fn folded_in_turn(entries: &[BodyRow]) -> (BTreeMap<u64, (ProducerState, i64)>, GlobalState) {
+fn folded_in_turn(entries: &[RebuildRow]) -> (BTreeMap<u64, (ProducerState, i64)>, GlobalState) {
     let mut states: BTreeMap<u64, (ProducerState, i64)> = BTreeMap::new();
     let mut global = GlobalState::default();
     for entry in entries {
-        let event = FoldEvent::from_body(entry.position, &entry.body, entry.received_at);
+        let RowContent::Body(body) = &entry.content else {
+            panic!("folded in turn from bodies");
+        };
+        let event = FoldEvent::from_body(entry.position, body, entry.received_at);
         if let Some(event) = &event {
             global = fold_global(global, event);
         }
@@ -83,7 +112,7 @@ fn folded_in_turn(entries: &[BodyRow]) -> (BTreeMap<u64, (ProducerState, i64)>, 
 /// What collecting the entries on `threads` threads, in pages of `page`,
 /// and folding by producer gives.
 fn collected(
-    entries: &[BodyRow],
+    entries: &[RebuildRow],
     threads: usize,
     page: usize,
 ) -> (BTreeMap<u64, (ProducerState, i64)>, GlobalState, i64) {
@@ -118,9 +147,11 @@ proptest! {
         items in prop::collection::vec((0u8..9, 1_000u64..1_006, 0u8..6), 0..80),
         threads in 1usize..4,
         page in 1usize..20,
+        columns_of in prop::collection::vec(any::<bool>(), 80),
     ) {
         let entries = entries(&items);
-        let (states, global, read) = collected(&entries, threads, page);
+        let read_as = as_read(&entries, |n| columns_of[n]);
+        let (states, global, read) = collected(&read_as, threads, page);
         let (expected, expected_global) = folded_in_turn(&entries);
         prop_assert_eq!(states, expected);
         prop_assert_eq!(global, expected_global);
