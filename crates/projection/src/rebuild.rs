@@ -220,14 +220,14 @@ impl Projector {
             let share = NpnShare { index, of: passes };
             let pass_started = Instant::now();
             let per_pass = usize::try_from(entries.div_ceil(passes)).unwrap_or(0);
-            let (parts, homes) = self.collect_pass(head, share, per_pass).await?;
+            let (mut parts, homes) = self.collect_pass(head, share, per_pass).await?;
             let collected = pass_started.elapsed();
             for part in &parts {
                 done.global = merge_global(std::mem::take(&mut done.global), part.global.clone());
                 done.events_read += part.entries_read;
             }
             let producers = self
-                .write_shadow(generation, ByProducer::new(&parts))
+                .write_shadow(generation, ByProducer::new(&mut parts))
                 .await?;
             done.producers_written += producers;
             // Each helper's part is freed on the helper's thread.

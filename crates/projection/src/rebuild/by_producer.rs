@@ -19,14 +19,14 @@ pub(super) struct Folded {
 /// log order, as they are taken. A producer with no foldable entry gets no
 /// state.
 pub(super) struct ByProducer<'a> {
-    parts: &'a [CollectedPart],
+    parts: &'a mut [CollectedPart],
     /// The next record of each part.
     next: Vec<usize>,
 }
 
 impl<'a> ByProducer<'a> {
     /// The producers of `parts`, each sorted by [`CollectedPart::sort`].
-    pub(super) fn new(parts: &'a [CollectedPart]) -> Self {
+    pub(super) fn new(parts: &'a mut [CollectedPart]) -> Self {
         let next = vec![0; parts.len()];
         Self { parts, next }
     }
@@ -51,7 +51,7 @@ impl Iterator for ByProducer<'_> {
             while let Some((part, record)) = self.first_part().filter(|(_, r)| r.npn == npn) {
                 self.next[part] += 1;
                 last_position = last_position.max(record.position);
-                if let Some(event) = self.parts[part].event(&record) {
+                if let Some(event) = self.parts[part].take_event(&record) {
                     state = fold_owned(state, event);
                 }
             }

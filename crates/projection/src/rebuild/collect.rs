@@ -71,8 +71,9 @@ pub(super) struct CollectedPart {
     /// The ids of the records, one after another: one allocation, not one
     /// per id.
     text: String,
-    /// The profiles of the records that update one, as interpreted.
-    profiles: Vec<RawObject>,
+    /// The profiles of the records that update one, as interpreted; each
+    /// is taken by the fold, which reads every record once.
+    profiles: Vec<Option<RawObject>>,
     /// The global facts of this part's entries; the parts' and passes'
     /// facts are merged.
     pub(super) global: GlobalState,
@@ -133,7 +134,7 @@ impl CollectedPart {
             EventKind::NpnActivated => Change::Activated,
             EventKind::NpnDeactivated => Change::Deactivated,
             EventKind::ProfileUpdated { profile } => {
-                self.profiles.push(profile);
+                self.profiles.push(Some(profile));
                 Change::ProfileUpdated(text_len(self.profiles.len() - 1))
             }
             EventKind::ProfileDeleted => Change::ProfileDeleted,
@@ -186,9 +187,10 @@ impl CollectedPart {
         &self.records
     }
 
-    /// The event a record was collected from, as the fold takes it; `None`
+    /// The event a record was collected from, as the fold takes it (a
+    /// profile is moved out, not copied: each record is taken once); `None`
     /// for an entry this release cannot fold.
-    pub(super) fn event(&self, record: &Collected) -> Option<FoldEvent> {
+    pub(super) fn take_event(&mut self, record: &Collected) -> Option<FoldEvent> {
         let text = &self.text[record.text_start..];
         let (event_id, rest) = text.split_at(record.event_id_len as usize);
         let detail = &rest[..record.detail_len as usize];
@@ -198,7 +200,7 @@ impl CollectedPart {
             Change::Activated => EventKind::NpnActivated,
             Change::Deactivated => EventKind::NpnDeactivated,
             Change::ProfileUpdated(index) => EventKind::ProfileUpdated {
-                profile: self.profiles.get(index as usize)?.clone(),
+                profile: self.profiles.get_mut(index as usize)?.take()?,
             },
             Change::ProfileDeleted => EventKind::ProfileDeleted,
             Change::RecordUpdated(kind) => EventKind::SubRecordUpdated {

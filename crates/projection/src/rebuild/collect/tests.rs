@@ -129,7 +129,7 @@ fn collected(
     let global = parts.iter().fold(GlobalState::default(), |global, part| {
         merge_global(global, part.global.clone())
     });
-    let folded: Vec<_> = ByProducer::new(&parts).collect();
+    let folded: Vec<_> = ByProducer::new(&mut parts).collect();
     assert!(
         folded.windows(2).all(|w| w[0].npn < w[1].npn),
         "producers in NPN order, once each"
