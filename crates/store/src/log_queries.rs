@@ -153,7 +153,8 @@ impl ColumnsSuffice {
 
 /// Up to `limit` entries at positions in `(after, until]`, oldest first,
 /// with what a rebuild reads of them: it reads the log in table order,
-/// which is sequential on disk.
+/// which is sequential on disk. The columns are in [`RebuildColumns`]'
+/// order, which [`RebuildRow::from_direct`] reads by place.
 fn entries_in_order_select(
     after: i64,
     until: i64,
@@ -214,9 +215,9 @@ fn body_at_statement(position: i64) -> Statement {
 }
 
 /// A row of `position` and `body`, as the scan and [`Store::bodies_at`]
-/// read them.
+/// select them.
 fn position_and_body(row: &QueryResult) -> Result<(i64, Vec<u8>), DbErr> {
-    Ok((row.try_get("", "position")?, row.try_get("", "body")?))
+    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
 }
 
 /// A [`RebuildRow`] as selected: position, NPN, reception time, body
@@ -233,15 +234,17 @@ type RebuildColumns = (
 );
 
 impl RebuildRow {
+    /// Reads the columns by their place in [`entries_in_order_select`]:
+    /// finding each by name compared strings for every value of every row.
     fn from_direct(row: &QueryResult) -> Result<Self, DbErr> {
         Ok(Self::from_columns((
-            row.try_get("", "position")?,
-            row.try_get("", "npn")?,
-            row.try_get("", "received_at")?,
-            row.try_get("", "body")?,
-            row.try_get("", "said_type")?,
-            row.try_get("", "event_id")?,
-            row.try_get("", "occurred_at")?,
+            row.try_get_by_index(0)?,
+            row.try_get_by_index(1)?,
+            row.try_get_by_index(2)?,
+            row.try_get_by_index(3)?,
+            row.try_get_by_index(4)?,
+            row.try_get_by_index(5)?,
+            row.try_get_by_index(6)?,
         )))
     }
 
