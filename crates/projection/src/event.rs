@@ -60,7 +60,7 @@ impl FoldEvent {
             npn: row.npn.clone(),
             stamp: Stamp {
                 time: occurred_at.unwrap_or(row.received_at),
-                event_id: event_id.clone().unwrap_or_default(),
+                event_id: event_id.clone(),
             },
             kind: EventKind::of_type_alone(event_type)?,
         })

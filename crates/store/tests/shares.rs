@@ -171,7 +171,7 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
             rows[0].content,
             RowContent::Columns {
                 event_type: ACTIVATED.to_owned(),
-                event_id: Some("e1".to_owned()),
+                event_id: "e1".to_owned(),
                 occurred_at: Some(1_751_328_001_000_000),
             },
             "{url}"

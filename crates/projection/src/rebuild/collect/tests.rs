@@ -78,7 +78,7 @@ fn as_read(entries: &[RebuildRow], pick: impl Fn(usize) -> bool) -> Vec<RebuildR
         if pick(n) && said && interpretation.outcome.is_ok() {
             row.content = RowContent::Columns {
                 event_type,
-                event_id: interpretation.event_id,
+                event_id: interpretation.event_id.unwrap_or_default(),
                 occurred_at: interpretation.occurred_at,
             };
         }
