@@ -10,7 +10,7 @@ mod m20261126_000001_create_event_log;
 mod m20261126_000002_create_projection;
 mod m20261127_000003_create_delivery_rejections;
 mod m20261127_000004_drop_unused_received_index;
-mod m20261127_000005_add_columns_suffice_under;
+mod m20261127_000005_add_rebuild_columns;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -23,7 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_create_projection::Migration),
             Box::new(m20261127_000003_create_delivery_rejections::Migration),
             Box::new(m20261127_000004_drop_unused_received_index::Migration),
-            Box::new(m20261127_000005_add_columns_suffice_under::Migration),
+            Box::new(m20261127_000005_add_rebuild_columns::Migration),
         ]
     }
 }

@@ -101,17 +101,11 @@ pub struct Interpretation {
 }
 
 impl Interpretation {
-    /// Whether the key columns say all the body says: the event is
-    /// understood and its type alone says what it is
-    /// ([`EventKind::of_type_alone`]). A reader of such an entry's stored
-    /// columns needs nothing more from its body.
-    pub fn type_says_all(&self) -> bool {
-        self.outcome.is_ok()
-            && self
-                .event_type
-                .as_deref()
-                .and_then(EventKind::of_type_alone)
-                .is_some()
+    /// Whether the log's columns say all the body says: the event is
+    /// understood and its kind is [`EventKind::said_by_columns`]. A reader
+    /// of such an entry's stored columns needs nothing more from its body.
+    pub fn columns_say_all(&self) -> bool {
+        self.outcome.as_ref().is_ok_and(EventKind::said_by_columns)
     }
 
     fn not_understood(reason: NotUnderstood) -> Self {

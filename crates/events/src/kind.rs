@@ -14,7 +14,7 @@ const CONTRACT_UPDATED: &str = "contract.updated";
 /// Each log entry stores the version that filled its columns, so that a
 /// rebuild under the same version may take an entry's stored columns for
 /// what its body says, without reading the body (see
-/// [`EventKind::of_type_alone`]). Bump it whenever `interpret` derives
+/// [`EventKind::from_columns`]). Bump it whenever `interpret` derives
 /// anything differently from the same body.
 pub const INTERPRETER_VERSION: i32 = 1;
 
@@ -99,13 +99,38 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// The event an understood entry of `event_type` is, when the type
-    /// says it all: no field of `data` goes into it (`data.npn` is checked
-    /// and stored when the entry is interpreted). `None` for any other
-    /// type. A rebuild folds such entries, a third of a typical log, from
-    /// their stored columns.
-    pub fn of_type_alone(event_type: &str) -> Option<Self> {
-        TypeShape::of(event_type)?.kind_alone()
+    /// `data.id` of a sub-record event; `None` for any other kind.
+    pub fn record_id(&self) -> Option<&str> {
+        match self {
+            Self::SubRecordUpdated { id, .. } | Self::SubRecordDeleted { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Whether the log's columns say all of this event: its type, and for
+    /// a sub-record event its record id (`data.npn` is checked and stored
+    /// when the entry is interpreted). Every kind but a profile update
+    /// (the profile) and `updates_available` (its run date): three
+    /// quarters of a typical log, which a rebuild folds from those columns
+    /// ([`EventKind::from_columns`]).
+    pub fn said_by_columns(&self) -> bool {
+        !matches!(
+            self,
+            Self::ProfileUpdated { .. } | Self::UpdatesAvailable { .. }
+        )
+    }
+
+    /// The event of an understood entry whose columns say all of it
+    /// ([`EventKind::said_by_columns`]), from its stored type and record
+    /// id (ignored but for a sub-record event). `None` for a type whose
+    /// event the columns cannot say.
+    pub fn from_columns(event_type: &str, record_id: &str) -> Option<Self> {
+        let id = || record_id.to_owned();
+        match TypeShape::of(event_type)? {
+            TypeShape::SubRecordUpdated(kind) => Some(Self::SubRecordUpdated { kind, id: id() }),
+            TypeShape::SubRecordDeleted(kind) => Some(Self::SubRecordDeleted { kind, id: id() }),
+            shape => shape.kind_alone(),
+        }
     }
 }
 
@@ -191,33 +216,28 @@ mod tests {
     }
 
     #[test]
-    fn exactly_the_types_without_data_are_said_by_their_type_alone() {
-        const SAID_ALONE: [&str; 5] = [
-            NPN_ACTIVATED,
-            NPN_DEACTIVATED,
-            "id.producer.deleted",
-            "contract.producer_status.updated",
-            "contract.updated",
-        ];
+    fn the_columns_say_every_event_but_profiles_and_run_dates_exactly() {
         for event_type in crate::example_types() {
             let body = crate::render_example(&event_type, "whe_1", "2026-11-27T10:00:00Z", None)
                 .expect("an example of a listed type renders");
             let interpreted = crate::interpret(&body)
                 .outcome
                 .expect("examples are understood");
-            let alone = EventKind::of_type_alone(&event_type);
-            if SAID_ALONE.contains(&event_type.as_str()) {
-                assert_eq!(alone, Some(interpreted), "{event_type}");
+            let record_id = interpreted.record_id().unwrap_or_default();
+            let from_columns = EventKind::from_columns(&event_type, record_id);
+            if interpreted.said_by_columns() {
+                assert_eq!(from_columns, Some(interpreted), "{event_type}");
             } else {
-                assert_eq!(alone, None, "{event_type}");
+                assert_eq!(from_columns, None, "{event_type}");
             }
         }
-        for event_type in SAID_ALONE {
-            assert!(
-                EventKind::of_type_alone(event_type).is_some(),
-                "{event_type}"
-            );
-        }
-        assert_eq!(EventKind::of_type_alone("no.such.type"), None);
+        assert_eq!(
+            EventKind::from_columns("id.producer.phone.deleted", ""),
+            Some(EventKind::SubRecordDeleted {
+                kind: SubRecordKind::Phone,
+                id: String::new()
+            })
+        );
+        assert_eq!(EventKind::from_columns("no.such.type", "x"), None);
     }
 }

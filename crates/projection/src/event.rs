@@ -47,13 +47,14 @@ impl FoldEvent {
     /// or the stored columns that stand for it. `None` when this release
     /// cannot fold it.
     pub fn from_row(row: &RebuildRow) -> Option<Self> {
-        let (event_type, event_id, occurred_at) = match &row.content {
+        let (event_type, event_id, occurred_at, record_id) = match &row.content {
             RowContent::Body(body) => return Self::from_body(row.position, body, row.received_at),
             RowContent::Columns {
                 event_type,
                 event_id,
                 occurred_at,
-            } => (event_type, event_id, occurred_at),
+                record_id,
+            } => (event_type, event_id, occurred_at, record_id),
         };
         Some(Self {
             position: row.position,
@@ -62,7 +63,7 @@ impl FoldEvent {
                 time: occurred_at.unwrap_or(row.received_at),
                 event_id: event_id.clone(),
             },
-            kind: EventKind::of_type_alone(event_type)?,
+            kind: EventKind::from_columns(event_type, record_id)?,
         })
     }
 

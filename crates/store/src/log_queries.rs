@@ -129,6 +129,8 @@ pub enum RowContent {
         event_id: String,
         /// `occurred_at`.
         occurred_at: Option<i64>,
+        /// `record_id` (empty where the event has none).
+        record_id: String,
     },
 }
 
@@ -192,6 +194,10 @@ fn entries_in_order_select(
             either(Expr::col(Column::OccurredAt), Expr::val(0)),
             "occurred_at",
         )
+        .column_as(
+            either(Expr::col(Column::RecordId).if_null(""), Expr::val("")),
+            "record_id",
+        )
         .filter(Column::Position.gt(after))
         .filter(Column::Position.lte(until))
         .apply_if(share.condition(), QueryFilter::filter)
@@ -229,8 +235,8 @@ fn position_and_body(row: &QueryResult) -> Result<(i64, Vec<u8>), DbErr> {
 
 /// A [`RebuildRow`] as selected: position, NPN, reception time, body
 /// (empty when the columns stand for it), and the type said by the
-/// columns, event id and occurrence time (empty, empty and 0 when the body
-/// is read).
+/// columns, event id, occurrence time and record id (empty, empty, 0 and
+/// empty when the body is read).
 type RebuildColumns = (
     i64,
     Option<String>,
@@ -239,6 +245,7 @@ type RebuildColumns = (
     String,
     String,
     Option<i64>,
+    String,
 );
 
 impl RebuildRow {
@@ -253,11 +260,12 @@ impl RebuildRow {
             row.try_get_by_index(4)?,
             row.try_get_by_index(5)?,
             row.try_get_by_index(6)?,
+            row.try_get_by_index(7)?,
         )))
     }
 
     fn from_columns(
-        (position, npn, received_at, body, said_type, event_id, occurred_at): RebuildColumns,
+        (position, npn, received_at, body, said_type, event_id, occurred_at, record_id): RebuildColumns,
     ) -> Self {
         // An understood entry always has a type: none means the body was
         // read.
@@ -268,6 +276,7 @@ impl RebuildRow {
                 event_type: said_type,
                 event_id,
                 occurred_at,
+                record_id,
             }
         };
         Self {

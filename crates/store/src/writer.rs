@@ -43,6 +43,8 @@ pub struct NewEntry {
     pub unfolded_reason: Option<String>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// `data.id` of a sub-record event.
+    pub record_id: Option<String>,
     /// The interpreter version under which the fields above say all the
     /// body says, if they do (see the log's column of that name).
     pub columns_suffice_under: Option<i32>,
@@ -72,8 +74,14 @@ impl NewEntry {
     ) -> Self {
         let interpretation = agentsync_events::interpret(&body);
         let columns_suffice_under = interpretation
-            .type_says_all()
+            .columns_say_all()
             .then_some(agentsync_events::INTERPRETER_VERSION);
+        let unfolded_reason = interpretation.outcome.as_ref().err().map(|r| r.code());
+        let kind = interpretation.outcome.ok();
+        let record_id = kind
+            .as_ref()
+            .and_then(EventKind::record_id)
+            .map(str::to_owned);
         Self {
             webhook_id,
             event_id: interpretation.event_id,
@@ -82,14 +90,11 @@ impl NewEntry {
             received_at,
             source,
             npn: interpretation.npn,
-            unfolded_reason: interpretation
-                .outcome
-                .as_ref()
-                .err()
-                .map(|r| r.code().to_owned()),
+            unfolded_reason: unfolded_reason.map(str::to_owned),
+            record_id,
             columns_suffice_under,
             body,
-            kind: interpretation.outcome.ok(),
+            kind,
         }
     }
 
@@ -105,6 +110,7 @@ impl NewEntry {
             npn: self.npn,
             unfolded_reason: self.unfolded_reason,
             body: self.body,
+            record_id: self.record_id,
             columns_suffice_under: self.columns_suffice_under,
         };
         Appended {

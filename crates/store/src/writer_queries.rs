@@ -131,6 +131,7 @@ fn entry_from_row(row: &QueryResult) -> Result<LogEntry, DbErr> {
         npn: row.try_get("", "npn")?,
         unfolded_reason: row.try_get("", "unfolded_reason")?,
         body: row.try_get("", "body")?,
+        record_id: row.try_get("", "record_id")?,
         columns_suffice_under: row.try_get("", "columns_suffice_under")?,
     })
 }

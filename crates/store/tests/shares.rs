@@ -106,31 +106,43 @@ fn envelope(n: usize, event_type: &str, data: &str) -> NewEntry {
 }
 
 #[test]
-fn the_columns_suffice_for_understood_entries_whose_type_says_it_all() {
+fn the_columns_suffice_for_understood_entries_but_profiles_and_run_dates() {
     let version = agentsync_events::INTERPRETER_VERSION;
-    for (event_type, data, suffice) in [
-        ("producersync.npn.activated", r#"{"npn":"7"}"#, true),
-        ("producersync.npn.deactivated", r#"{"npn":"7"}"#, true),
-        ("contract.updated", r#"{"npn":"7"}"#, true),
-        ("producersync.npn.activated", r#"{"npn":"x"}"#, false),
-        ("id.producer.updated", r#"{"npn":"7"}"#, false),
+    let address = "id.producer.address.updated";
+    for (event_type, data, suffice, record_id) in [
+        ("producersync.npn.activated", r#"{"npn":"7"}"#, true, None),
+        ("producersync.npn.deactivated", r#"{"npn":"7"}"#, true, None),
+        ("contract.updated", r#"{"npn":"7"}"#, true, None),
         (
             "id.producer.phone.deleted",
             r#"{"npn":"7","id":"ph_1"}"#,
-            false,
+            true,
+            Some("ph_1"),
         ),
+        (
+            address,
+            r#"{"npn":"7","id":"a","city":"X"}"#,
+            true,
+            Some("a"),
+        ),
+        (address, r#"{"npn":"7","city":"X"}"#, false, None),
+        ("producersync.npn.activated", r#"{"npn":"x"}"#, false, None),
+        ("id.producer.updated", r#"{"npn":"7"}"#, false, None),
         (
             "producersync.updates_available",
             r#"{"runDate":"2025-07-24"}"#,
             false,
+            None,
         ),
     ] {
         let entry = envelope(1, event_type, data);
+        let case = format!("{event_type} {data}");
         assert_eq!(
             entry.columns_suffice_under,
             suffice.then_some(version),
-            "{event_type} {data}"
+            "{case}"
         );
+        assert_eq!(entry.record_id.as_deref(), record_id, "{case}");
     }
 }
 
@@ -144,10 +156,12 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
         entry.columns_suffice_under = version;
         entry
     };
+    const PHONE: &str = "id.producer.phone.updated";
     let entries = vec![
         under(envelope(1, ACTIVATED, r#"{"npn":"7"}"#), Some(3)),
-        under(envelope(2, ACTIVATED, r#"{"npn":"7"}"#), None),
-        under(envelope(3, ACTIVATED, r#"{"npn":"7"}"#), Some(2)),
+        under(envelope(2, PHONE, r#"{"npn":"7","id":"ph_2"}"#), Some(3)),
+        under(envelope(3, ACTIVATED, r#"{"npn":"7"}"#), None),
+        under(envelope(4, ACTIVATED, r#"{"npn":"7"}"#), Some(2)),
     ];
     let bodies: Vec<Vec<u8>> = entries.iter().map(|e| e.body.clone()).collect();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,25 +177,36 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
         assert_eq!(store.reads_directly(), url == &file);
         let share = NpnShare { index: 0, of: 1 };
         let rows = store
-            .entries_in_order(0, 3, share, Some(columns), 10)
+            .entries_in_order(0, 4, share, Some(columns), 10)
             .await
             .expect("read");
-        assert_eq!(rows.len(), 3, "{url}");
+        assert_eq!(rows.len(), 4, "{url}");
         assert_eq!(
             rows[0].content,
             RowContent::Columns {
                 event_type: ACTIVATED.to_owned(),
                 event_id: "e1".to_owned(),
                 occurred_at: Some(1_751_328_001_000_000),
+                record_id: String::new(),
             },
             "{url}"
         );
         assert_eq!(rows[0].npn.as_deref(), Some("7"));
-        for (row, body) in rows.iter().zip(&bodies).skip(1) {
+        assert_eq!(
+            rows[1].content,
+            RowContent::Columns {
+                event_type: PHONE.to_owned(),
+                event_id: "e2".to_owned(),
+                occurred_at: Some(1_751_328_002_000_000),
+                record_id: "ph_2".to_owned(),
+            },
+            "{url}"
+        );
+        for (row, body) in rows.iter().zip(&bodies).skip(2) {
             assert_eq!(row.content, RowContent::Body(body.clone()), "{url}");
         }
         let without = store
-            .entries_in_order(0, 3, share, None, 10)
+            .entries_in_order(0, 4, share, None, 10)
             .await
             .expect("read");
         assert_eq!(

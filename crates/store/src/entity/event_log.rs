@@ -30,8 +30,11 @@ pub struct Model {
     pub unfolded_reason: Option<String>,
     /// The raw body bytes, exactly as received and verified.
     pub body: Vec<u8>,
-    /// When the columns above say all the body says (the event's type
-    /// alone says it), the interpreter version that filled them
+    /// `data.id` of a sub-record event.
+    pub record_id: Option<String>,
+    /// When the columns above say all the body says (an understood event
+    /// other than a profile update or `updates_available`), the
+    /// interpreter version that filled them
     /// (`agentsync_events::INTERPRETER_VERSION`): a rebuild under that
     /// version need not read the body. `None` otherwise, and for entries
     /// appended before it was stored.

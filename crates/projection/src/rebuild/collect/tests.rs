@@ -74,9 +74,12 @@ fn as_read(entries: &[RebuildRow], pick: impl Fn(usize) -> bool) -> Vec<RebuildR
         let Some(event_type) = interpretation.event_type else {
             continue;
         };
-        let said = EventKind::of_type_alone(&event_type).is_some();
-        if pick(n) && said && interpretation.outcome.is_ok() {
+        let Ok(kind) = &interpretation.outcome else {
+            continue;
+        };
+        if pick(n) && kind.said_by_columns() {
             row.content = RowContent::Columns {
+                record_id: kind.record_id().unwrap_or_default().to_owned(),
                 event_type,
                 event_id: interpretation.event_id.unwrap_or_default(),
                 occurred_at: interpretation.occurred_at,
