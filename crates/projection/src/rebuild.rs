@@ -67,11 +67,13 @@ const READ_PAGE: u64 = 5_000;
 const WRITE_CHUNK: usize = 1_000;
 /// How many log entries one pass of a rebuild collects in memory by
 /// default: beyond it, the log is read once more per further share of the
-/// NPNs. A collected entry takes 48 bytes, and its ids and (for a quarter
-/// of the entries) a profile about 50 more: 60 MB for a pass of 600,000,
-/// and about as much again is in transit while the pass is read (peak RSS
-/// 148–152 MiB over 1,000,000 entries in two passes, 191–213 MiB in one).
-pub const EVENTS_PER_PASS: u64 = 600_000;
+/// NPNs (SQLite walks the whole table in each pass). A collected entry
+/// takes 48 bytes, and its ids and (for a quarter of the entries) a
+/// profile about 50 more: ~100 MB for a pass of 1,000,000. The server's
+/// peak RSS over a first rebuild of the bench's 1,000,000 entries in one
+/// pass was 142–153 MiB (110–120 MiB in two passes, which took 880–1,041
+/// ms against 732–746 ms).
+pub const EVENTS_PER_PASS: u64 = 1_000_000;
 
 /// What a rebuild did.
 #[derive(Debug, Clone, Copy, PartialEq)]
