@@ -38,12 +38,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         ] {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(EventLog::Table)
-                        .add_column(column)
-                        .to_owned(),
-                )
+                .alter_table(alter_log().add_column(column).to_owned())
                 .await?;
         }
         Ok(())
@@ -52,14 +47,13 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for column in [EventLog::ColumnsSufficeUnder, EventLog::RecordId] {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table(EventLog::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
+                .alter_table(alter_log().drop_column(column).to_owned())
                 .await?;
         }
         Ok(())
     }
+}
+
+fn alter_log() -> TableAlterStatement {
+    Table::alter().table(EventLog::Table).to_owned()
 }

@@ -35,8 +35,8 @@ use event_store::writer_queries::{
     current_meta_in, entries_after_in, swap_generation_in, upsert_producers_in,
 };
 use event_store::{
-    ColumnsSuffice, Commit, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, RebuildRow, Store,
-    StoreError,
+    ColumnsSuffice, Commit, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, RebuildRead,
+    RebuildRow, Store, StoreError,
 };
 use tokio::task::JoinHandle;
 
@@ -409,7 +409,13 @@ impl Projector {
         let store = self.store.clone();
         start_now(async move {
             store
-                .entries_in_order(after, head, share, Some(COLUMNS_SUFFICE), READ_PAGE)
+                .entries_in_order(RebuildRead {
+                    after,
+                    until: head,
+                    share,
+                    columns: Some(COLUMNS_SUFFICE),
+                    limit: READ_PAGE,
+                })
                 .await
         })
         .await
@@ -455,7 +461,13 @@ impl LogRanges {
         while after < self.head {
             let until = after.saturating_add(span_positions).min(self.head);
             let page = store
-                .entries_in_order_here(after, until, self.share, Some(COLUMNS_SUFFICE), span)
+                .entries_in_order_here(RebuildRead {
+                    after,
+                    until,
+                    share: self.share,
+                    columns: Some(COLUMNS_SUFFICE),
+                    limit: span,
+                })
                 .ok_or(StoreError::NotAFile)??;
             part.collect_page(&page)?;
             after = after.saturating_add(step);

@@ -134,6 +134,23 @@ pub enum RowContent {
     },
 }
 
+/// One read of a rebuild: up to `limit` entries of `share` at positions in
+/// `(after, until]`, oldest first, with the bodies of those `columns`
+/// picks out left unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RebuildRead {
+    /// Positions after this one.
+    pub after: i64,
+    /// Positions up to this one.
+    pub until: i64,
+    /// The share of the NPNs.
+    pub share: NpnShare,
+    /// The entries read from their columns (`None`: every body is read).
+    pub columns: Option<ColumnsSuffice>,
+    /// At most this many entries.
+    pub limit: u64,
+}
+
 /// Which entries a rebuild folds from their stored columns instead of
 /// their bodies: those whose columns say all their body says under
 /// `interpreter_version` (`columns_suffice_under`). Reading and
@@ -153,17 +170,17 @@ impl ColumnsSuffice {
     }
 }
 
-/// Up to `limit` entries at positions in `(after, until]`, oldest first,
-/// with what a rebuild reads of them: it reads the log in table order,
+/// The entries of `read` with what a rebuild reads of them, in table order,
 /// which is sequential on disk. The columns are in [`RebuildColumns`]'
 /// order, which [`RebuildRow::from_direct`] reads by place.
-fn entries_in_order_select(
-    after: i64,
-    until: i64,
-    share: NpnShare,
-    columns: Option<ColumnsSuffice>,
-    limit: u64,
-) -> Select<EventLog> {
+fn entries_in_order_select(read: RebuildRead) -> Select<EventLog> {
+    let RebuildRead {
+        after,
+        until,
+        share,
+        columns,
+        limit,
+    } = read;
     // The body where the columns do not suffice, the columns where they do
     // (copying them out of every row would cost more than it saves). The
     // other is empty, not NULL: for each NULL read into an `Option`,
@@ -350,19 +367,11 @@ impl Store {
         Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
     }
 
-    /// Up to `limit` entries of `share` at positions in `(after, until]`,
-    /// oldest first, as a rebuild reads them (the bodies of those that
-    /// `columns` picks out are not read): on a blocking thread's direct
-    /// connection when the database is a SQLite file (no hop per row).
-    pub async fn entries_in_order(
-        &self,
-        after: i64,
-        until: i64,
-        share: NpnShare,
-        columns: Option<ColumnsSuffice>,
-        limit: u64,
-    ) -> Result<Vec<RebuildRow>, StoreError> {
-        let select = entries_in_order_select(after, until, share, columns, limit);
+    /// The entries of one [`RebuildRead`], as a rebuild reads them: on a
+    /// blocking thread's direct connection when the database is a SQLite
+    /// file (no hop per row).
+    pub async fn entries_in_order(&self, read: RebuildRead) -> Result<Vec<RebuildRow>, StoreError> {
+        let select = entries_in_order_select(read);
         let direct = self
             .direct_rows(select.clone().into_query(), RebuildRow::from_direct)
             .await;
@@ -384,13 +393,9 @@ impl Store {
     /// `None` when the database is not a SQLite file.
     pub fn entries_in_order_here(
         &self,
-        after: i64,
-        until: i64,
-        share: NpnShare,
-        columns: Option<ColumnsSuffice>,
-        limit: u64,
+        read: RebuildRead,
     ) -> Option<Result<Vec<RebuildRow>, StoreError>> {
-        let select = entries_in_order_select(after, until, share, columns, limit).into_query();
+        let select = entries_in_order_select(read).into_query();
         self.direct_rows_here(&select, RebuildRow::from_direct)
     }
 

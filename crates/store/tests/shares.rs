@@ -2,7 +2,9 @@
 //! agree, the shares split the log exactly, and the entries whose columns
 //! suffice come without their bodies.
 
-use event_store::{ColumnsSuffice, NewEntry, NpnShare, RowContent, Store, StoreOptions};
+use event_store::{
+    ColumnsSuffice, NewEntry, NpnShare, RebuildRead, RowContent, Store, StoreOptions,
+};
 
 fn entry(n: usize, npn: Option<&str>) -> NewEntry {
     let data = match npn {
@@ -53,7 +55,13 @@ async fn every_entry_is_in_exactly_the_share_holds_names() {
             let mut after = 0;
             loop {
                 let page = store
-                    .entries_in_order(after, head, share, None, 2)
+                    .entries_in_order(RebuildRead {
+                        after,
+                        until: head,
+                        share,
+                        columns: None,
+                        limit: 2,
+                    })
                     .await
                     .expect("page");
                 let Some(last) = page.last() else { break };
@@ -172,12 +180,18 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
     // A plain path is read on direct connections; a `file:` URI only
     // through the pool, as any other database is.
     let uri = format!("sqlite:file:{}", path.display());
+    let first_four = |columns| RebuildRead {
+        after: 0,
+        until: 4,
+        share: NpnShare { index: 0, of: 1 },
+        columns,
+        limit: 10,
+    };
     for url in [&file, &uri] {
         let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
         assert_eq!(store.reads_directly(), url == &file);
-        let share = NpnShare { index: 0, of: 1 };
         let rows = store
-            .entries_in_order(0, 4, share, Some(columns), 10)
+            .entries_in_order(first_four(Some(columns)))
             .await
             .expect("read");
         assert_eq!(rows.len(), 4, "{url}");
@@ -206,7 +220,7 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
             assert_eq!(row.content, RowContent::Body(body.clone()), "{url}");
         }
         let without = store
-            .entries_in_order(0, 4, share, None, 10)
+            .entries_in_order(first_four(None))
             .await
             .expect("read");
         assert_eq!(
