@@ -240,4 +240,77 @@ mod tests {
         );
         assert_eq!(EventKind::from_columns("no.such.type", "x"), None);
     }
+
+    /// What a rebuild takes from the log's columns instead of the body, for
+    /// bodies of every example type and a few edge cases, pinned to
+    /// [`INTERPRETER_VERSION`]. When this fails, the interpreter now fills
+    /// those columns differently: bump the version (so rebuilds read every
+    /// body again) and update the expected text.
+    #[test]
+    fn what_the_columns_say_is_pinned_to_the_interpreter_version() {
+        let mut bodies: Vec<Vec<u8>> = crate::example_types()
+            .iter()
+            .map(|event_type| {
+                crate::render_example(
+                    event_type,
+                    "whe_1",
+                    "2026-11-27T10:00:00+01:00",
+                    Some("0042"),
+                )
+                .expect("an example renders")
+            })
+            .collect();
+        for edge in [
+            r#"{"id":"e2","type":"producersync.npn.activated","data":{"npn":17}}"#,
+            r#"{"id":"e3","type":"producersync.npn.activated","timestamp":"2026-11-27T10:00:00.5","data":{"npn":" 9 "}}"#,
+            r#"{"id":"e4","type":"id.producer.phone.updated","timestamp":null,"data":{"npn":"1","id":""}}"#,
+            r#"{"id":"e5","type":"producersync.npn.activated","data":{"npn":"x"}}"#,
+            r#"{"id":"e6","type":"no.such.type","data":{"npn":"1"}}"#,
+        ] {
+            bodies.push(edge.as_bytes().to_vec());
+        }
+        let said: Vec<String> = bodies
+            .iter()
+            .map(|body| {
+                let read = crate::interpret(body);
+                let record_id = read.outcome.as_ref().ok().and_then(EventKind::record_id);
+                format!(
+                    "{:?} {:?} {:?} {:?} {:?} {}",
+                    read.event_type,
+                    read.event_id,
+                    read.occurred_at,
+                    read.npn,
+                    record_id,
+                    read.columns_say_all()
+                )
+            })
+            .collect();
+        let expected = EXPECTED_UNDER_VERSION_1.lines().collect::<Vec<_>>();
+        assert_eq!(
+            INTERPRETER_VERSION, 1,
+            "update the expected text with the version"
+        );
+        assert_eq!(said, expected);
+    }
+
+    const EXPECTED_UNDER_VERSION_1: &str = r#"Some("producersync.updates_available") Some("whe_1") Some(1795770000000000) None None false
+Some("producersync.npn.activated") Some("whe_1") Some(1795770000000000) Some("42") None true
+Some("producersync.npn.deactivated") Some("whe_1") Some(1795770000000000) Some("42") None true
+Some("id.producer.updated") Some("whe_1") Some(1795770000000000) Some("42") None false
+Some("id.producer.deleted") Some("whe_1") Some(1795770000000000) Some("42") None true
+Some("id.producer.address.updated") Some("whe_1") Some(1795770000000000) Some("42") Some("addr_01") true
+Some("id.producer.address.deleted") Some("whe_1") Some(1795770000000000) Some("42") Some("addr_01") true
+Some("id.producer.phone.updated") Some("whe_1") Some(1795770000000000) Some("42") Some("ph_01") true
+Some("id.producer.phone.deleted") Some("whe_1") Some(1795770000000000) Some("42") Some("ph_01") true
+Some("id.producer.bank_account.updated") Some("whe_1") Some(1795770000000000) Some("42") Some("ba_01") true
+Some("id.producer.bank_account.deleted") Some("whe_1") Some(1795770000000000) Some("42") Some("ba_01") true
+Some("id.producer.errors_and_omissions.updated") Some("whe_1") Some(1795770000000000) Some("42") Some("eo_01") true
+Some("id.producer.errors_and_omissions.deleted") Some("whe_1") Some(1795770000000000) Some("42") Some("eo_01") true
+Some("contract.producer_status.updated") Some("whe_1") Some(1795770000000000) Some("42") None true
+Some("contract.updated") Some("whe_1") Some(1795770000000000) None None true
+Some("producersync.npn.activated") Some("e2") None Some("17") None true
+Some("producersync.npn.activated") Some("e3") Some(1795773600500000) Some("9") None true
+Some("id.producer.phone.updated") Some("e4") None Some("1") Some("") true
+Some("producersync.npn.activated") Some("e5") None None None false
+Some("no.such.type") Some("e6") None Some("1") None false"#;
 }
