@@ -54,8 +54,8 @@ use collect::CollectedPart;
 use pass::{CollectHelper, CollectedPartHome, collect_threads};
 
 /// The entries folded from their stored columns, their bodies not read:
-/// those whose columns say all, filled by this release's interpreter. A
-/// third of the bench's log.
+/// those whose columns say all, filled by this release's interpreter.
+/// Three quarters of the bench's log.
 const COLUMNS_SUFFICE: ColumnsSuffice = ColumnsSuffice {
     interpreter_version: INTERPRETER_VERSION,
 };

@@ -155,7 +155,7 @@ pub struct RebuildRead {
 /// their bodies: those whose columns say all their body says under
 /// `interpreter_version` (`columns_suffice_under`). Reading and
 /// interpreting their bodies again would give the same columns; skipping
-/// it takes a third of a typical log's bodies off the rebuild.
+/// it takes three quarters of the bench's bodies off the rebuild.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ColumnsSuffice {
     /// The interpreter version the rebuild runs.
