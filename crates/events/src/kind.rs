@@ -6,9 +6,6 @@ use crate::raw::RawObject;
 pub const NPN_ACTIVATED: &str = "producersync.npn.activated";
 /// `producersync.npn.deactivated`: a producer left it.
 pub const NPN_DEACTIVATED: &str = "producersync.npn.deactivated";
-const PROFILE_DELETED: &str = "id.producer.deleted";
-const CONTRACT_PRODUCER_STATUS: &str = "contract.producer_status.updated";
-const CONTRACT_UPDATED: &str = "contract.updated";
 
 /// The version of this release's reading of a body ([`crate::interpret`]).
 /// Each log entry stores the version that filled its columns, so that a
@@ -155,9 +152,9 @@ impl TypeShape {
             NPN_ACTIVATED => Self::Activated,
             NPN_DEACTIVATED => Self::Deactivated,
             "id.producer.updated" => Self::ProfileUpdated,
-            PROFILE_DELETED => Self::ProfileDeleted,
-            CONTRACT_PRODUCER_STATUS => Self::ContractProducer,
-            CONTRACT_UPDATED => Self::Contract,
+            "id.producer.deleted" => Self::ProfileDeleted,
+            "contract.producer_status.updated" => Self::ContractProducer,
+            "contract.updated" => Self::Contract,
             other => return Self::sub_record(other),
         };
         Some(shape)

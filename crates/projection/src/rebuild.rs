@@ -60,6 +60,18 @@ const COLUMNS_SUFFICE: ColumnsSuffice = ColumnsSuffice {
     interpreter_version: INTERPRETER_VERSION,
 };
 
+/// A rebuild's read of up to `limit` entries of `share` in `(after, until]`,
+/// those whose columns suffice without their bodies.
+fn rebuild_read(after: i64, until: i64, share: NpnShare, limit: u64) -> RebuildRead {
+    RebuildRead {
+        after,
+        until,
+        share,
+        columns: Some(COLUMNS_SUFFICE),
+        limit,
+    }
+}
+
 /// How many log entries are read at a time.
 const READ_PAGE: u64 = 5_000;
 /// How many producer rows one shadow-write transaction holds, so ingest
@@ -409,13 +421,7 @@ impl Projector {
         let store = self.store.clone();
         start_now(async move {
             store
-                .entries_in_order(RebuildRead {
-                    after,
-                    until: head,
-                    share,
-                    columns: Some(COLUMNS_SUFFICE),
-                    limit: READ_PAGE,
-                })
+                .entries_in_order(rebuild_read(after, head, share, READ_PAGE))
                 .await
         })
         .await
@@ -461,13 +467,7 @@ impl LogRanges {
         while after < self.head {
             let until = after.saturating_add(span_positions).min(self.head);
             let page = store
-                .entries_in_order_here(RebuildRead {
-                    after,
-                    until,
-                    share: self.share,
-                    columns: Some(COLUMNS_SUFFICE),
-                    limit: span,
-                })
+                .entries_in_order_here(rebuild_read(after, until, self.share, span))
                 .ok_or(StoreError::NotAFile)??;
             part.collect_page(&page)?;
             after = after.saturating_add(step);

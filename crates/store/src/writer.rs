@@ -43,8 +43,6 @@ pub struct NewEntry {
     pub unfolded_reason: Option<String>,
     /// The raw body.
     pub body: Vec<u8>,
-    /// `data.id` of a sub-record event.
-    pub record_id: Option<String>,
     /// The interpreter version under which the fields above say all the
     /// body says, if they do (see the log's column of that name).
     pub columns_suffice_under: Option<i32>,
@@ -77,11 +75,6 @@ impl NewEntry {
             .columns_say_all()
             .then_some(agentsync_events::INTERPRETER_VERSION);
         let unfolded_reason = interpretation.outcome.as_ref().err().map(|r| r.code());
-        let kind = interpretation.outcome.ok();
-        let record_id = kind
-            .as_ref()
-            .and_then(EventKind::record_id)
-            .map(str::to_owned);
         Self {
             webhook_id,
             event_id: interpretation.event_id,
@@ -91,10 +84,9 @@ impl NewEntry {
             source,
             npn: interpretation.npn,
             unfolded_reason: unfolded_reason.map(str::to_owned),
-            record_id,
             columns_suffice_under,
             body,
-            kind,
+            kind: interpretation.outcome.ok(),
         }
     }
 
@@ -110,7 +102,12 @@ impl NewEntry {
             npn: self.npn,
             unfolded_reason: self.unfolded_reason,
             body: self.body,
-            record_id: self.record_id,
+            // Taken from the understood event, so the two cannot disagree.
+            record_id: self
+                .kind
+                .as_ref()
+                .and_then(EventKind::record_id)
+                .map(str::to_owned),
             columns_suffice_under: self.columns_suffice_under,
         };
         Appended {
@@ -376,7 +373,7 @@ where
         .map_err(|_| StoreError::Interrupted)?
 }
 
-/// Rows per INSERT statement (10 parameters each).
+/// Rows per INSERT statement (12 parameters each).
 const INSERT_CHUNK: usize = 1_000;
 
 /// Appends a batch in one immediate transaction; see the module docs.

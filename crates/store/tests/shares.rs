@@ -3,7 +3,7 @@
 //! suffice come without their bodies.
 
 use event_store::{
-    ColumnsSuffice, NewEntry, NpnShare, RebuildRead, RowContent, Store, StoreOptions,
+    ColumnsSuffice, LogFilter, NewEntry, NpnShare, RebuildRead, RowContent, Store, StoreOptions,
 };
 
 fn entry(n: usize, npn: Option<&str>) -> NewEntry {
@@ -113,11 +113,11 @@ fn envelope(n: usize, event_type: &str, data: &str) -> NewEntry {
     )
 }
 
-#[test]
-fn the_columns_suffice_for_understood_entries_but_profiles_and_run_dates() {
+#[tokio::test]
+async fn the_columns_suffice_for_understood_entries_but_profiles_and_run_dates() {
     let version = agentsync_events::INTERPRETER_VERSION;
     let address = "id.producer.address.updated";
-    for (event_type, data, suffice, record_id) in [
+    let cases = [
         ("producersync.npn.activated", r#"{"npn":"7"}"#, true, None),
         ("producersync.npn.deactivated", r#"{"npn":"7"}"#, true, None),
         ("contract.updated", r#"{"npn":"7"}"#, true, None),
@@ -142,15 +142,29 @@ fn the_columns_suffice_for_understood_entries_but_profiles_and_run_dates() {
             false,
             None,
         ),
-    ] {
-        let entry = envelope(1, event_type, data);
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
+    let entries = cases
+        .iter()
+        .enumerate()
+        .map(|(n, (event_type, data, ..))| envelope(n, event_type, data))
+        .collect();
+    store.append_batch(entries).await.expect("appended");
+    let stored = store
+        .list_entries(&LogFilter::default(), 0, 100)
+        .await
+        .expect("listed");
+    assert_eq!(stored.len(), cases.len());
+    for ((event_type, data, suffice, record_id), entry) in cases.iter().zip(&stored) {
         let case = format!("{event_type} {data}");
         assert_eq!(
             entry.columns_suffice_under,
             suffice.then_some(version),
             "{case}"
         );
-        assert_eq!(entry.record_id.as_deref(), record_id, "{case}");
+        assert_eq!(entry.record_id.as_deref(), *record_id, "{case}");
     }
 }
 
