@@ -47,23 +47,18 @@ impl FoldEvent {
     /// or the stored columns that stand for it. `None` when this release
     /// cannot fold it.
     pub fn from_row(row: &RebuildRow) -> Option<Self> {
-        let (event_type, event_id, occurred_at, record_id) = match &row.content {
+        let columns = match &row.content {
             RowContent::Body(body) => return Self::from_body(row.position, body, row.received_at),
-            RowContent::Columns {
-                event_type,
-                event_id,
-                occurred_at,
-                record_id,
-            } => (event_type, event_id, occurred_at, record_id),
+            RowContent::Columns(columns) => columns,
         };
         Some(Self {
             position: row.position,
             npn: row.npn.clone(),
             stamp: Stamp {
-                time: occurred_at.unwrap_or(row.received_at),
-                event_id: event_id.clone(),
+                time: columns.occurred_at.unwrap_or(row.received_at),
+                event_id: columns.event_id().to_owned(),
             },
-            kind: EventKind::from_columns(event_type, record_id)?,
+            kind: EventKind::from_columns(columns.event_type(), &columns.record_id)?,
         })
     }
 

@@ -134,33 +134,77 @@ impl SubRecords {
 }
 
 /// Everything known about one producer, from its events alone.
+///
+/// Stored with one-letter field names (`s`tatus, last `a`ctivated, last
+/// `d`eactivated, `f`irst and `l`ast event, `n` events, `p`rofile, `x`
+/// deleted, sub-`r`ecords): a rebuild encodes and writes a state for every
+/// producer, and the full names were a sixth of a state's text (606 bytes
+/// on average in the bench's log, 520 without them; CLI rebuilds 4% less
+/// CPU). The full names are still read, so a state stored by an earlier
+/// release decodes before the rebuild at start replaces it.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ProducerState {
     /// Active or inactive, from the latest activation or deactivation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "s",
+        alias = "status",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<Versioned<Status>>,
     /// The time of the latest activation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "a",
+        alias = "last_activated_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_activated_at: Option<i64>,
     /// The time of the latest deactivation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "d",
+        alias = "last_deactivated_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_deactivated_at: Option<i64>,
     /// The earliest event time seen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "f",
+        alias = "first_event_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first_event_at: Option<i64>,
     /// The latest event time seen.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "l",
+        alias = "last_event_at",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_event_at: Option<i64>,
     /// How many distinct events were folded.
+    #[serde(rename = "n", alias = "event_count")]
     pub event_count: u64,
     /// The latest profile (`id.producer.updated` data), as sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "p",
+        alias = "profile",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub profile: Option<Versioned<RawObject>>,
     /// Whether the latest profile event is a deletion.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "x",
+        alias = "deleted",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deleted: Option<Versioned<bool>>,
     /// Sub-records by kind and id.
-    #[serde(default)]
+    #[serde(rename = "r", alias = "sub_records", default)]
     pub sub_records: SubRecords,
 }
 
@@ -250,9 +294,70 @@ mod tests {
         let text = serde_json::to_string(&state).expect("a state serialises");
         assert_eq!(
             text,
-            r#"{"status":[20,"e2","Active"],"last_activated_at":20,"event_count":3,"profile":[10,"e1",{"npn":"7", "firstName":"Ada"}],"sub_records":{"phone":{"ph_1":[30,"e3",null],"ph_2":[31,"e4",41]}}}"#
+            r#"{"s":[20,"e2","Active"],"a":20,"n":3,"p":[10,"e1",{"npn":"7", "firstName":"Ada"}],"r":{"phone":{"ph_1":[30,"e3",null],"ph_2":[31,"e4",41]}}}"#
         );
         let read: ProducerState = serde_json::from_str(&text).expect("a state reads back");
+        assert_eq!(read, state);
+        let with_full_names = r#"{"status":[20,"e2","Active"],"last_activated_at":20,"event_count":3,"profile":[10,"e1",{"npn":"7", "firstName":"Ada"}],"sub_records":{"phone":{"ph_1":[30,"e3",null],"ph_2":[31,"e4",41]}}}"#;
+        let read: ProducerState =
+            serde_json::from_str(with_full_names).expect("a state stored by release 4 reads");
+        assert_eq!(read, state);
+    }
+
+    #[test]
+    fn every_field_is_stored_under_one_letter_and_read_under_both_names() {
+        let mut state = ProducerState {
+            status: Some(Versioned {
+                stamp: stamp(1, "e1"),
+                value: Status::Inactive,
+            }),
+            last_activated_at: Some(2),
+            last_deactivated_at: Some(3),
+            first_event_at: Some(4),
+            last_event_at: Some(5),
+            event_count: 6,
+            profile: Some(Versioned {
+                stamp: stamp(7, "e7"),
+                value: profile(r#"{"npn":"7"}"#),
+            }),
+            deleted: Some(Versioned {
+                stamp: stamp(8, "e8"),
+                value: true,
+            }),
+            ..ProducerState::default()
+        };
+        state.sub_records.of_mut(SubRecordKind::Address).insert(
+            "a1".to_owned(),
+            Versioned {
+                stamp: stamp(9, "e9"),
+                value: Some(9),
+            },
+        );
+        let text = serde_json::to_string(&state).expect("a state serialises");
+        let names = [
+            ("s", "status"),
+            ("a", "last_activated_at"),
+            ("d", "last_deactivated_at"),
+            ("f", "first_event_at"),
+            ("l", "last_event_at"),
+            ("n", "event_count"),
+            ("p", "profile"),
+            ("x", "deleted"),
+            ("r", "sub_records"),
+        ];
+        let stored: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).expect("an object");
+        let mut stored_names: Vec<&str> = stored.keys().map(String::as_str).collect();
+        let mut short: Vec<&str> = names.iter().map(|(short, _)| *short).collect();
+        stored_names.sort_unstable();
+        short.sort_unstable();
+        assert_eq!(stored_names, short);
+        let mut long_text = text.clone();
+        for (short, long) in names {
+            long_text = long_text.replacen(&format!("\"{short}\":"), &format!("\"{long}\":"), 1);
+        }
+        assert_ne!(long_text, text);
+        let read: ProducerState = serde_json::from_str(&long_text).expect("full names read");
         assert_eq!(read, state);
     }
 
@@ -260,7 +365,7 @@ mod tests {
     fn an_empty_state_and_global_facts_read_back_equal() {
         let state = ProducerState::default();
         let text = serde_json::to_string(&state).expect("a state serialises");
-        assert_eq!(text, r#"{"event_count":0,"sub_records":{}}"#);
+        assert_eq!(text, r#"{"n":0,"r":{}}"#);
         assert_eq!(
             serde_json::from_str::<ProducerState>(&text).ok(),
             Some(state)
@@ -282,9 +387,10 @@ mod tests {
     #[test]
     fn a_stamp_array_of_the_wrong_shape_is_refused() {
         for text in [
+            r#"{"n":1,"s":[1,"e"]}"#,
+            r#"{"n":1,"s":["1","e","Active"]}"#,
+            r#"{"n":1,"s":{"stamp":{"time":1,"event_id":"e"},"value":"Active"}}"#,
             r#"{"event_count":1,"status":[1,"e"]}"#,
-            r#"{"event_count":1,"status":["1","e","Active"]}"#,
-            r#"{"event_count":1,"status":{"stamp":{"time":1,"event_id":"e"},"value":"Active"}}"#,
         ] {
             assert!(
                 serde_json::from_str::<ProducerState>(text).is_err(),

@@ -21,8 +21,8 @@ pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
 pub use history_queries::KeyedEntry;
 pub use log_queries::{
-    ColumnsSuffice, LogFilter, NpnShare, RebuildRead, RebuildRow, RowContent, TypeCount,
-    list_entries_on,
+    ColumnsSuffice, LogFilter, NpnShare, RebuildRead, RebuildRow, RowContent, StoredColumns,
+    TypeCount, list_entries_on,
 };
 pub use open::{Store, StoreOptions};
 pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};

@@ -4,6 +4,7 @@
 
 use event_store::{
     ColumnsSuffice, LogFilter, NewEntry, NpnShare, RebuildRead, RowContent, Store, StoreOptions,
+    StoredColumns,
 };
 
 fn entry(n: usize, npn: Option<&str>) -> NewEntry {
@@ -211,23 +212,23 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
         assert_eq!(rows.len(), 4, "{url}");
         assert_eq!(
             rows[0].content,
-            RowContent::Columns {
-                event_type: ACTIVATED.to_owned(),
-                event_id: "e1".to_owned(),
-                occurred_at: Some(1_751_328_001_000_000),
-                record_id: String::new(),
-            },
+            RowContent::Columns(StoredColumns::new(
+                ACTIVATED,
+                "e1",
+                Some(1_751_328_001_000_000),
+                String::new(),
+            )),
             "{url}"
         );
         assert_eq!(rows[0].npn.as_deref(), Some("7"));
         assert_eq!(
             rows[1].content,
-            RowContent::Columns {
-                event_type: PHONE.to_owned(),
-                event_id: "e2".to_owned(),
-                occurred_at: Some(1_751_328_002_000_000),
-                record_id: "ph_2".to_owned(),
-            },
+            RowContent::Columns(StoredColumns::new(
+                PHONE,
+                "e2",
+                Some(1_751_328_002_000_000),
+                "ph_2".to_owned(),
+            )),
             "{url}"
         );
         for (row, body) in rows.iter().zip(&bodies).skip(2) {
@@ -243,4 +244,43 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
             "{url}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_event_id_holding_the_separator_of_the_type_and_id_reads_back_whole() {
+    let body = r#"{"id":"e\u001f9\u001f","type":"id.producer.phone.updated","timestamp":"2025-07-01T00:00:09Z","data":{"npn":"7","id":"ph\u001f1"}}"#;
+    let entry = NewEntry::interpreted(
+        "msg_9".to_owned(),
+        1,
+        "agentsync".to_owned(),
+        body.as_bytes().to_vec(),
+    );
+    let version = agentsync_events::INTERPRETER_VERSION;
+    assert_eq!(entry.columns_suffice_under, Some(version));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    let store = Store::open(&StoreOptions::new(&url)).await.expect("opens");
+    store.append_batch(vec![entry]).await.expect("appended");
+    let rows = store
+        .entries_in_order(RebuildRead {
+            after: 0,
+            until: 1,
+            share: NpnShare { index: 0, of: 1 },
+            columns: Some(ColumnsSuffice {
+                interpreter_version: version,
+            }),
+            limit: 10,
+        })
+        .await
+        .expect("read");
+    let [row] = rows.as_slice() else {
+        panic!("one row: {rows:?}");
+    };
+    let RowContent::Columns(columns) = &row.content else {
+        panic!("read from its columns: {row:?}");
+    };
+    assert_eq!(columns.event_type(), "id.producer.phone.updated");
+    assert_eq!(columns.event_id(), "e\u{1f}9\u{1f}");
+    assert_eq!(columns.record_id, "ph\u{1f}1");
+    assert_eq!(columns.occurred_at, Some(1_751_328_009_000_000));
 }

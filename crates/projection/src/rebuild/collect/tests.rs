@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use event_store::RowContent;
+use event_store::{RowContent, StoredColumns};
 
 use super::*;
 use crate::fold::{fold_owned, merge_global};
@@ -78,12 +78,12 @@ fn as_read(entries: &[RebuildRow], pick: impl Fn(usize) -> bool) -> Vec<RebuildR
             continue;
         };
         if pick(n) && kind.said_by_columns() {
-            row.content = RowContent::Columns {
-                record_id: kind.record_id().unwrap_or_default().to_owned(),
-                event_type,
-                event_id: interpretation.event_id.unwrap_or_default(),
-                occurred_at: interpretation.occurred_at,
-            };
+            row.content = RowContent::Columns(StoredColumns::new(
+                &event_type,
+                &interpretation.event_id.unwrap_or_default(),
+                interpretation.occurred_at,
+                kind.record_id().unwrap_or_default().to_owned(),
+            ));
         }
     }
     read
