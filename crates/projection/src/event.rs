@@ -2,7 +2,7 @@
 
 use agentsync_events::{EventKind, interpret};
 
-use event_store::{Appended, LogEntry, RebuildRow, RowContent};
+use event_store::{Appended, LogEntry};
 
 use crate::state::Stamp;
 
@@ -40,25 +40,6 @@ impl FoldEvent {
                 event_id: interpretation.event_id.unwrap_or_default(),
             },
             kind: interpretation.outcome.ok()?,
-        })
-    }
-
-    /// The event of an entry as a rebuild reads it: its body interpreted,
-    /// or the stored columns that stand for it. `None` when this release
-    /// cannot fold it.
-    pub fn from_row(row: &RebuildRow) -> Option<Self> {
-        let columns = match &row.content {
-            RowContent::Body(body) => return Self::from_body(row.position, body, row.received_at),
-            RowContent::Columns(columns) => columns,
-        };
-        Some(Self {
-            position: row.position,
-            npn: row.npn.clone(),
-            stamp: Stamp {
-                time: columns.occurred_at.unwrap_or(row.received_at),
-                event_id: columns.event_id().to_owned(),
-            },
-            kind: EventKind::from_columns(columns.event_type(), &columns.record_id)?,
         })
     }
 

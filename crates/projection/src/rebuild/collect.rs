@@ -7,7 +7,7 @@
 //! bounded how many producers a pass could hold).
 
 use agentsync_events::{EventKind, RawObject, SubRecordKind};
-use event_store::{RebuildRow, StoreError};
+use event_store::{RebuildRow, RowContent, StoreError, StoredColumns};
 
 use crate::event::FoldEvent;
 use crate::fold::fold_global;
@@ -101,36 +101,95 @@ impl CollectedPart {
     pub(super) fn collect_page(&mut self, page: &[RebuildRow]) -> Result<(), ProjectorError> {
         for entry in page.iter().skip(self.thread).step_by(self.threads) {
             self.entries_read += 1;
-            let event = FoldEvent::from_row(entry);
-            if let Some(event) = &event {
-                self.global = fold_global(std::mem::take(&mut self.global), event);
-            }
-            if let Some(npn) = &entry.npn {
-                let number =
-                    normalised_number(npn).ok_or_else(|| not_a_number(entry.position, npn))?;
-                self.push(number, entry.position, event);
+            let npn = match &entry.npn {
+                Some(npn) => {
+                    Some(normalised_number(npn).ok_or_else(|| not_a_number(entry.position, npn))?)
+                }
+                None => None,
+            };
+            match &entry.content {
+                RowContent::Columns(columns) => {
+                    // Never a global fact (`updates_available` is read in
+                    // full), so only a producer's entry is kept.
+                    if let Some(npn) = npn {
+                        self.push_columns(npn, entry, columns);
+                    }
+                }
+                RowContent::Body(body) => {
+                    let event = FoldEvent::from_body(entry.position, body, entry.received_at);
+                    if let Some(event) = &event {
+                        self.global = fold_global(std::mem::take(&mut self.global), event);
+                    }
+                    if let Some(npn) = npn {
+                        self.push_event(npn, entry.position, event);
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    fn push(&mut self, npn: u64, position: i64, event: Option<FoldEvent>) {
-        let text_start = self.text.len();
-        let Some(event) = event else {
-            self.records.push(Collected {
+    /// Keeps an entry read from its stored columns, its ids copied from
+    /// the row into the part's text: no event is built, and no id is
+    /// allocated on its own (three strings per entry before).
+    fn push_columns(&mut self, npn: u64, entry: &RebuildRow, columns: &StoredColumns) {
+        // The record id is the row's: the kind is only asked its shape.
+        match EventKind::from_columns(columns.event_type(), "") {
+            Some(kind) => self.push_kind(
                 npn,
-                position,
-                time: 0,
-                text_start,
-                event_id_len: 0,
-                detail_len: 0,
-                change: Change::Unfoldable,
-            });
+                entry.position,
+                columns.occurred_at.unwrap_or(entry.received_at),
+                columns.event_id(),
+                kind,
+                &columns.record_id,
+            ),
+            None => self.push_unfoldable(npn, entry.position),
+        }
+    }
+
+    /// Keeps an entry read from its body, as interpreted.
+    fn push_event(&mut self, npn: u64, position: i64, event: Option<FoldEvent>) {
+        let Some(mut event) = event else {
+            self.push_unfoldable(npn, position);
             return;
         };
-        self.text.push_str(&event.stamp.event_id);
+        let record_id = match &mut event.kind {
+            EventKind::SubRecordUpdated { id, .. } | EventKind::SubRecordDeleted { id, .. } => {
+                std::mem::take(id)
+            }
+            _ => String::new(),
+        };
+        let (time, event_id) = (event.stamp.time, event.stamp.event_id);
+        self.push_kind(npn, position, time, &event_id, event.kind, &record_id);
+    }
+
+    fn push_unfoldable(&mut self, npn: u64, position: i64) {
+        self.records.push(Collected {
+            npn,
+            position,
+            time: 0,
+            text_start: self.text.len(),
+            event_id_len: 0,
+            detail_len: 0,
+            change: Change::Unfoldable,
+        });
+    }
+
+    /// Keeps an entry that does `kind` at `time`: `event_id`, and for a
+    /// sub-record event `record_id`, go into the part's text.
+    fn push_kind(
+        &mut self,
+        npn: u64,
+        position: i64,
+        time: i64,
+        event_id: &str,
+        kind: EventKind,
+        record_id: &str,
+    ) {
+        let text_start = self.text.len();
+        self.text.push_str(event_id);
         let detail_start = self.text.len();
-        let change = match event.kind {
+        let change = match kind {
             EventKind::NpnActivated => Change::Activated,
             EventKind::NpnDeactivated => Change::Deactivated,
             EventKind::ProfileUpdated { profile } => {
@@ -138,12 +197,12 @@ impl CollectedPart {
                 Change::ProfileUpdated(text_len(self.profiles.len() - 1))
             }
             EventKind::ProfileDeleted => Change::ProfileDeleted,
-            EventKind::SubRecordUpdated { kind, id } => {
-                self.text.push_str(&id);
+            EventKind::SubRecordUpdated { kind, .. } => {
+                self.text.push_str(record_id);
                 Change::RecordUpdated(kind)
             }
-            EventKind::SubRecordDeleted { kind, id } => {
-                self.text.push_str(&id);
+            EventKind::SubRecordDeleted { kind, .. } => {
+                self.text.push_str(record_id);
                 Change::RecordDeleted(kind)
             }
             EventKind::UpdatesAvailable { .. } | EventKind::HistoryOnly => Change::CountsOnly,
@@ -151,7 +210,7 @@ impl CollectedPart {
         self.records.push(Collected {
             npn,
             position,
-            time: event.stamp.time,
+            time,
             text_start,
             event_id_len: text_len(detail_start - text_start),
             detail_len: text_len(self.text.len() - detail_start),
