@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sea_orm::sea_query::{InsertStatement, SelectStatement, UpdateStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 
 use crate::DirectError;
 use crate::connections::ThreadConnections;
@@ -118,14 +118,31 @@ impl DirectTxn<'_> {
         if let Some(rest) = statement.sql.strip_prefix("INSERT INTO ") {
             statement.sql = format!("INSERT OR FAIL INTO {rest}");
         }
-        Ok(self.db.execute_raw(statement)?.rows_affected())
+        self.run_prepared(statement)
     }
 
     /// Runs an `UPDATE`; returns how many rows it changed.
     pub fn update(&self, update: &UpdateStatement) -> Result<u64, DirectError> {
-        Ok(self
-            .db
-            .execute_raw(DbBackend::Sqlite.build(update))?
-            .rows_affected())
+        self.run_prepared(DbBackend::Sqlite.build(update))
+    }
+
+    /// Runs a statement that returns no rows through sea-orm's query path,
+    /// which keeps prepared statements (rusqlite's cache, 16 per
+    /// connection), and returns how many rows it changed. sea-orm's
+    /// `execute` prepares the statement anew every time: a rebuild's
+    /// 1,000-row upserts of shadow states were parsed and compiled a
+    /// hundred times, 3% of a rebuild's instructions (callgrind), on the
+    /// thread that bounds the rebuild's second half.
+    fn run_prepared(&self, statement: Statement) -> Result<u64, DirectError> {
+        self.db.query_all_raw(statement)?;
+        let changes = self.db.query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT changes()",
+        ))?;
+        let changed: i64 = match changes.first() {
+            Some(row) => row.try_get_by_index(0)?,
+            None => 0,
+        };
+        Ok(u64::try_from(changed).unwrap_or(0))
     }
 }

@@ -70,6 +70,34 @@ fn an_insert_says_how_many_rows_it_wrote() {
 }
 
 #[test]
+fn an_update_says_how_many_rows_it_changed_each_time_its_statement_runs() {
+    let (_dir, writer) = fixture();
+    writer
+        .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2)), ("c", Some(3))])))
+        .expect("inserted");
+    // The same text each time: the prepared statement is kept and rerun.
+    let below = |limit: i64| {
+        Query::update()
+            .table(Alias::new("t"))
+            .value(Alias::new("v"), Expr::col(Alias::new("v")).add(10))
+            .and_where(Expr::col(Alias::new("v")).lt(limit))
+            .to_owned()
+    };
+    let changed = writer
+        .transaction(|txn| Ok::<_, DirectError>((txn.update(&below(3))?, txn.update(&below(3))?)))
+        .expect("updated");
+    assert_eq!(
+        changed,
+        (2, 0),
+        "a and b, then none: both are 11 and 12 by then"
+    );
+    let again = writer
+        .transaction(|txn| txn.update(&below(100)))
+        .expect("updated");
+    assert_eq!(again, 3);
+}
+
+#[test]
 fn a_broken_constraint_fails_the_insert_and_the_transaction_keeps_nothing() {
     let (_dir, writer) = fixture();
     writer
