@@ -11,12 +11,13 @@ mod http1;
 mod ingest;
 mod load;
 mod queries;
+mod rebuild;
 mod server_process;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Args, Parser, Subcommand};
 use event_store::{Store, StoreOptions};
 
@@ -84,6 +85,10 @@ struct Options {
     /// Producers in the bulk log.
     #[arg(long, default_value_t = 100_000)]
     npns: u64,
+    /// Rounds of the rebuild bench (a plain scan, then `rebuildProjection`):
+    /// each is printed, then the medians.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    rebuild_rounds: u32,
     /// Skip generating and importing the bulk log: reuse `bulk.db` left in
     /// `--work-dir` by an earlier run with the same `--events` and `--npns`.
     #[arg(long, requires = "work_dir")]
@@ -236,11 +241,6 @@ async fn load_bulk_log(binary: &Path, dir: &Path, options: &Options) -> anyhow::
     Ok(url)
 }
 
-/// How long the bulk bench lets the server delete the generation a rebuild
-/// replaced (about 0.4 s for 100,000 rows, then a checkpoint) before it
-/// measures queries.
-const RETIRE_WAIT: Duration = Duration::from_secs(2);
-
 /// Plain scan, rebuild and query benches against the bulk log at `url`.
 async fn run_bulk_benches(
     binary: &Path,
@@ -249,39 +249,8 @@ async fn run_bulk_benches(
     url: String,
 ) -> anyhow::Result<()> {
     let server = ServerProcess::start(binary, &url, &dir.join("bulk-server.log")).await?;
-    // The scan runs first, while the server is idle: right after a rebuild
-    // the server deletes the replaced generation and checkpoints the WAL in
-    // the background, and a scan run then took 360 ms instead of 245-290.
     let store = Store::open(&StoreOptions::new(url.clone())).await?;
-    let scan_started = Instant::now();
-    let (rows, body_bytes) = store.scan_bodies(5_000).await?;
-    let scan_seconds = scan_started.elapsed().as_secs_f64();
-    let rebuild = queries::rebuild(&server)
-        .await
-        .context("rebuildProjection failed")?;
-    let rebuild_rss = server.peak_rss_mib().unwrap_or(f64::NAN);
-    // The same background work would weigh on the first queries.
-    tokio::time::sleep(RETIRE_WAIT).await;
-    let rebuild_ms = rebuild["durationMs"].as_f64().unwrap_or(f64::NAN);
-    println!(
-        "\n## rebuild ({} events, {} producers)",
-        rebuild["eventsFolded"], rebuild["producersWritten"]
-    );
-    println!("| what | time | events/s |\n|---|---|---|");
-    println!(
-        "| rebuildProjection | {rebuild_ms:.0} ms | {:.0} |",
-        rebuild["eventsPerSecond"].as_f64().unwrap_or(0.0)
-    );
-    println!(
-        "| plain scan of every raw body ({rows} rows, {:.0} MiB) | {:.0} ms | {:.0} |",
-        body_bytes as f64 / 1_048_576.0,
-        scan_seconds * 1000.0,
-        rows as f64 / scan_seconds
-    );
-    println!(
-        "rebuild / scan = {:.1}x; server peak RSS so far {rebuild_rss:.1} MiB",
-        rebuild_ms / 1000.0 / scan_seconds
-    );
+    rebuild::run(&server, &store, options.rebuild_rounds as usize).await?;
 
     let duration = Duration::from_secs(options.seconds);
     println!(
