@@ -253,6 +253,13 @@ mod tests {
         }
     }
 
+    fn versioned<T>(time: i64, event_id: &str, value: T) -> Versioned<T> {
+        Versioned {
+            stamp: stamp(time, event_id),
+            value,
+        }
+    }
+
     /// A profile object, as the interpreter keeps it.
     fn profile(text: &str) -> RawObject {
         let body = format!(r#"{{"id":"e","type":"id.producer.updated","data":{text}}}"#);
@@ -265,32 +272,24 @@ mod tests {
     #[test]
     fn a_state_is_stored_with_stamps_as_arrays_and_without_absent_fields() {
         let mut state = ProducerState {
-            status: Some(Versioned {
-                stamp: stamp(20, "e2"),
-                value: Status::Active,
-            }),
+            status: Some(versioned(20, "e2", Status::Active)),
             last_activated_at: Some(20),
             event_count: 3,
-            profile: Some(Versioned {
-                stamp: stamp(10, "e1"),
-                value: profile(r#"{"npn":"7", "firstName":"Ada"}"#),
-            }),
+            profile: Some(versioned(
+                10,
+                "e1",
+                profile(r#"{"npn":"7", "firstName":"Ada"}"#),
+            )),
             ..ProducerState::default()
         };
-        state.sub_records.of_mut(SubRecordKind::Phone).insert(
-            "ph_1".to_owned(),
-            Versioned {
-                stamp: stamp(30, "e3"),
-                value: None,
-            },
-        );
-        state.sub_records.of_mut(SubRecordKind::Phone).insert(
-            "ph_2".to_owned(),
-            Versioned {
-                stamp: stamp(31, "e4"),
-                value: Some(41),
-            },
-        );
+        state
+            .sub_records
+            .of_mut(SubRecordKind::Phone)
+            .insert("ph_1".to_owned(), versioned(30, "e3", None));
+        state
+            .sub_records
+            .of_mut(SubRecordKind::Phone)
+            .insert("ph_2".to_owned(), versioned(31, "e4", Some(41)));
         let text = serde_json::to_string(&state).expect("a state serialises");
         assert_eq!(
             text,
@@ -307,32 +306,20 @@ mod tests {
     #[test]
     fn every_field_is_stored_under_one_letter_and_read_under_both_names() {
         let mut state = ProducerState {
-            status: Some(Versioned {
-                stamp: stamp(1, "e1"),
-                value: Status::Inactive,
-            }),
+            status: Some(versioned(1, "e1", Status::Inactive)),
             last_activated_at: Some(2),
             last_deactivated_at: Some(3),
             first_event_at: Some(4),
             last_event_at: Some(5),
             event_count: 6,
-            profile: Some(Versioned {
-                stamp: stamp(7, "e7"),
-                value: profile(r#"{"npn":"7"}"#),
-            }),
-            deleted: Some(Versioned {
-                stamp: stamp(8, "e8"),
-                value: true,
-            }),
+            profile: Some(versioned(7, "e7", profile(r#"{"npn":"7"}"#))),
+            deleted: Some(versioned(8, "e8", true)),
             ..ProducerState::default()
         };
-        state.sub_records.of_mut(SubRecordKind::Address).insert(
-            "a1".to_owned(),
-            Versioned {
-                stamp: stamp(9, "e9"),
-                value: Some(9),
-            },
-        );
+        state
+            .sub_records
+            .of_mut(SubRecordKind::Address)
+            .insert("a1".to_owned(), versioned(9, "e9", Some(9)));
         let text = serde_json::to_string(&state).expect("a state serialises");
         let names = [
             ("s", "status"),
@@ -371,10 +358,7 @@ mod tests {
             Some(state)
         );
         let global = GlobalState {
-            run_date: Some(Versioned {
-                stamp: stamp(5, "u1"),
-                value: "2026-11-27".to_owned(),
-            }),
+            run_date: Some(versioned(5, "u1", "2026-11-27".to_owned())),
         };
         let text = serde_json::to_string(&global).expect("global facts serialise");
         assert_eq!(text, r#"{"run_date":[5,"u1","2026-11-27"]}"#);
