@@ -111,9 +111,8 @@ impl DirectTxn<'_> {
     /// (`ABORT`), a multi-row insert inside a transaction must be undoable
     /// on its own, so SQLite first copies every page it changes into a
     /// statement journal: 5.6% of the log writer's time in `perf`, for an
-    /// undo this writer never needs. Returns how many rows it inserted or
-    /// updated.
-    pub fn insert(&self, insert: &InsertStatement) -> Result<u64, DirectError> {
+    /// undo this writer never needs.
+    pub fn insert(&self, insert: &InsertStatement) -> Result<(), DirectError> {
         let mut statement = DbBackend::Sqlite.build(insert);
         if let Some(rest) = statement.sql.strip_prefix("INSERT INTO ") {
             statement.sql = format!("INSERT OR FAIL INTO {rest}");
@@ -121,28 +120,21 @@ impl DirectTxn<'_> {
         self.run_prepared(statement)
     }
 
-    /// Runs an `UPDATE`; returns how many rows it changed.
-    pub fn update(&self, update: &UpdateStatement) -> Result<u64, DirectError> {
+    /// Runs an `UPDATE`.
+    pub fn update(&self, update: &UpdateStatement) -> Result<(), DirectError> {
         self.run_prepared(DbBackend::Sqlite.build(update))
     }
 
     /// Runs a statement that returns no rows through sea-orm's query path,
     /// which keeps prepared statements (rusqlite's cache, 16 per
-    /// connection), and returns how many rows it changed. sea-orm's
-    /// `execute` prepares the statement anew every time: a rebuild's
-    /// 1,000-row upserts of shadow states were parsed and compiled a
-    /// hundred times, 3% of a rebuild's instructions (callgrind), on the
-    /// thread that bounds the rebuild's second half.
-    fn run_prepared(&self, statement: Statement) -> Result<u64, DirectError> {
+    /// connection). sea-orm's `execute` prepares the statement anew every
+    /// time: a rebuild's 1,000-row upserts of shadow states were parsed
+    /// and compiled a hundred times, 3% of a rebuild's instructions
+    /// (callgrind), on the thread that bounds the rebuild's second half.
+    /// The query path says nothing of the rows changed, and no caller
+    /// needs it.
+    fn run_prepared(&self, statement: Statement) -> Result<(), DirectError> {
         self.db.query_all_raw(statement)?;
-        let changes = self.db.query_all_raw(Statement::from_string(
-            DbBackend::Sqlite,
-            "SELECT changes()",
-        ))?;
-        let changed: i64 = match changes.first() {
-            Some(row) => row.try_get_by_index(0)?,
-            None => 0,
-        };
-        Ok(u64::try_from(changed).unwrap_or(0))
+        Ok(())
     }
 }

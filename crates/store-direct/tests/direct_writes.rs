@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, Database};
 use store_direct::{DirectError, DirectWriter, WriterPragmas};
 
@@ -59,18 +59,48 @@ fn rows_in(writer: &DirectWriter) -> i64 {
         .expect("count")
 }
 
-#[test]
-fn an_insert_says_how_many_rows_it_wrote() {
-    let (_dir, writer) = fixture();
-    let inserted = writer
-        .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2))])))
-        .expect("inserted");
-    assert_eq!(inserted, 2);
-    assert_eq!(rows_in(&writer), 2);
+/// Every row of `t` as (key, value), by key.
+fn values_in(writer: &DirectWriter) -> Vec<(String, i64)> {
+    let all = Query::select()
+        .columns([Alias::new("k"), Alias::new("v")])
+        .from(Alias::new("t"))
+        .order_by(Alias::new("k"), Order::Asc)
+        .to_owned();
+    writer
+        .transaction(|txn| {
+            let rows = txn.query_all(&all)?;
+            Ok::<_, DirectError>(
+                rows.iter()
+                    .map(|row| {
+                        (
+                            row.try_get::<String>("", "k").expect("k"),
+                            row.try_get::<i64>("", "v").expect("v"),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .expect("rows")
+}
+
+fn pairs(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
+    expected
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), *value))
+        .collect()
 }
 
 #[test]
-fn an_update_says_how_many_rows_it_changed_each_time_its_statement_runs() {
+fn an_insert_writes_its_rows() {
+    let (_dir, writer) = fixture();
+    writer
+        .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2))])))
+        .expect("inserted");
+    assert_eq!(values_in(&writer), pairs(&[("a", 1), ("b", 2)]));
+}
+
+#[test]
+fn an_update_changes_what_it_matches_each_time_its_statement_runs() {
     let (_dir, writer) = fixture();
     writer
         .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2)), ("c", Some(3))])))
@@ -83,18 +113,24 @@ fn an_update_says_how_many_rows_it_changed_each_time_its_statement_runs() {
             .and_where(Expr::col(Alias::new("v")).lt(limit))
             .to_owned()
     };
-    let changed = writer
-        .transaction(|txn| Ok::<_, DirectError>((txn.update(&below(3))?, txn.update(&below(3))?)))
+    writer
+        .transaction(|txn| {
+            txn.update(&below(3))?;
+            txn.update(&below(3))
+        })
         .expect("updated");
     assert_eq!(
-        changed,
-        (2, 0),
+        values_in(&writer),
+        pairs(&[("a", 11), ("b", 12), ("c", 3)]),
         "a and b, then none: both are 11 and 12 by then"
     );
-    let again = writer
+    writer
         .transaction(|txn| txn.update(&below(100)))
         .expect("updated");
-    assert_eq!(again, 3);
+    assert_eq!(
+        values_in(&writer),
+        pairs(&[("a", 21), ("b", 22), ("c", 13)])
+    );
 }
 
 #[test]
