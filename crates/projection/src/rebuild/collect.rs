@@ -101,12 +101,11 @@ impl CollectedPart {
     pub(super) fn collect_page(&mut self, page: &[RebuildRow]) -> Result<(), ProjectorError> {
         for entry in page.iter().skip(self.thread).step_by(self.threads) {
             self.entries_read += 1;
-            let npn = match &entry.npn {
-                Some(npn) => {
-                    Some(normalised_number(npn).ok_or_else(|| not_a_number(entry.position, npn))?)
-                }
-                None => None,
-            };
+            let npn = entry
+                .npn
+                .as_deref()
+                .map(|npn| normalised_number(npn).ok_or_else(|| not_a_number(entry.position, npn)))
+                .transpose()?;
             match &entry.content {
                 RowContent::Columns(columns) => {
                     // Never a global fact (`updates_available` is read in
