@@ -486,7 +486,7 @@ async fn send_example_posts_every_example_type() {
     for event_type in &types {
         let report = send_example(
             &server.url("/webhooks/agentsync"),
-            &secret(SECRET),
+            &signer(SECRET),
             event_type,
             Some("555"),
         )

@@ -5,4 +5,5 @@ mod dashboards;
 mod hostile;
 mod ingest;
 mod projection;
+mod senders;
 mod support;

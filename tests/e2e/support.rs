@@ -11,7 +11,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use webhook_verify::{Secret, sign};
+use webhook_verify::{Secret, Signer};
 
 /// The development secret the tests sign with.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -20,6 +20,11 @@ pub const OTHER_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
 pub fn secret(text: &str) -> Secret {
     Secret::parse(text).expect("test secrets are valid")
+}
+
+/// What signs with `text`: a `whsec_` secret or a `whsk_` signing key.
+pub fn signer(text: &str) -> Signer {
+    Signer::parse(text).expect("test keys are valid")
 }
 
 pub fn now_secs() -> i64 {
@@ -36,7 +41,7 @@ pub fn test_config(dir: &tempfile::TempDir) -> ServeConfig {
         database_url: format!("sqlite://{}", path.display()),
         secrets: EndpointSecrets::parse(Some(SECRET), None, None).expect("valid"),
         tolerance_secs: 300,
-        max_body_bytes: 1_048_576,
+        max_body_bytes: producer_projector::config::DEFAULT_MAX_BODY_BYTES,
         ack_deadline: Duration::from_secs(4),
         admin_token: Some(ADMIN_TOKEN.to_owned()),
         limits: producer_projector::TrafficLimits::default(),
@@ -265,7 +270,8 @@ pub fn capture_logs() -> CapturedLogs {
     .clone()
 }
 
-/// The three Standard Webhooks headers of `body`, signed with `secret_text`.
+/// The three Standard Webhooks headers of `body`, signed with `secret_text`
+/// (a `whsec_` secret signs `v1`, a `whsk_` key `v1a`).
 pub fn signed_headers(
     id: &str,
     timestamp: i64,
@@ -277,7 +283,7 @@ pub fn signed_headers(
         ("webhook-timestamp", timestamp.to_string()),
         (
             "webhook-signature",
-            sign(&secret(secret_text), id, timestamp, body),
+            signer(secret_text).sign(id, timestamp, body),
         ),
     ]
 }

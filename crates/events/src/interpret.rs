@@ -45,6 +45,11 @@ pub enum NotUnderstood {
     /// `producersync.updates_available` without a string `data.runDate`.
     #[error("data.runDate is missing or not a string")]
     MissingRunDate,
+    /// A test message from the sender's portal, not an event: `svix.ping`
+    /// (its "Send Example" button, and the request sent when an endpoint is
+    /// saved), whose body is `{"success": true}` or an envelope of that type.
+    #[error("a test delivery from the sender's portal")]
+    TestDelivery,
 }
 
 impl NotUnderstood {
@@ -61,6 +66,7 @@ impl NotUnderstood {
             Self::InvalidNpn => "invalid_npn",
             Self::MissingRecordId => "missing_record_id",
             Self::MissingRunDate => "missing_run_date",
+            Self::TestDelivery => TEST_DELIVERY,
         }
     }
 
@@ -70,7 +76,14 @@ impl NotUnderstood {
     }
 }
 
-const ALL_REASONS: [NotUnderstood; 9] = [
+/// The stored reason of a portal test message: counted apart from events
+/// this release could not fold.
+pub const TEST_DELIVERY: &str = "test_delivery";
+
+/// The event type the sender's portal uses for test messages.
+const PING_TYPE: &str = "svix.ping";
+
+const ALL_REASONS: [NotUnderstood; 10] = [
     NotUnderstood::NotJson,
     NotUnderstood::NotAnEnvelope,
     NotUnderstood::InvalidTimestamp,
@@ -80,6 +93,7 @@ const ALL_REASONS: [NotUnderstood; 9] = [
     NotUnderstood::InvalidNpn,
     NotUnderstood::MissingRecordId,
     NotUnderstood::MissingRunDate,
+    NotUnderstood::TestDelivery,
 ];
 
 /// Everything the log and the fold need to know about one body. The key
@@ -140,10 +154,35 @@ pub fn parse_timestamp_micros(text: &str) -> Option<i64> {
 /// judge differently from a strict parse go through one first
 /// ([`needs_strict_parse`]).
 pub fn interpret(body: &[u8]) -> Interpretation {
-    read_envelope(body, |text| {
+    let interpretation = read_envelope(body, |text| {
         read_fields(text, keeps_profile_text, |interpretation, _| interpretation)
     })
-    .unwrap_or_else(Interpretation::not_understood)
+    .unwrap_or_else(Interpretation::not_understood);
+    if is_test_delivery(&interpretation, body) {
+        return Interpretation {
+            outcome: Err(NotUnderstood::TestDelivery),
+            ..interpretation
+        };
+    }
+    interpretation
+}
+
+/// Whether a body that is not an event is the portal's test message: an
+/// envelope of type `svix.ping`, or the ping's own payload
+/// `{"success": true}` (which the sender posts without an envelope). Only
+/// bodies already found not to be events are looked at again.
+fn is_test_delivery(interpretation: &Interpretation, body: &[u8]) -> bool {
+    match interpretation.outcome {
+        Err(NotUnderstood::UnknownType) => interpretation.event_type.as_deref() == Some(PING_TYPE),
+        Err(NotUnderstood::NotAnEnvelope) => {
+            serde_json::from_slice::<Value>(body).is_ok_and(|value| {
+                value.as_object().is_some_and(|object| {
+                    object.len() == 1 && object.get("success") == Some(&Value::Bool(true))
+                })
+            })
+        }
+        _ => false,
+    }
 }
 
 /// A sub-record's fields as an `id.producer.<kind>.updated` body carries

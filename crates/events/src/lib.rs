@@ -16,7 +16,7 @@ mod raw;
 
 pub use examples::{EXAMPLES_JSON, Example, ExampleError, example_types, examples, render_example};
 pub use interpret::{
-    Interpretation, NotUnderstood, interpret, parse_timestamp_micros, record_payload,
+    Interpretation, NotUnderstood, TEST_DELIVERY, interpret, parse_timestamp_micros, record_payload,
 };
 pub use kind::{EventKind, INTERPRETER_VERSION, NPN_ACTIVATED, NPN_DEACTIVATED, SubRecordKind};
 pub use mask::{SENSITIVE_KEYS, is_sensitive_key, mask_text, mask_value};

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     RebuildRunning,
     /// A newer rebuild (elsewhere) finished first; this one was abandoned.
     RebuildSuperseded,
+    /// Every subscription permit of this server is taken.
+    TooManySubscriptions,
     /// Something failed on the server; details are in its log.
     Internal,
 }
@@ -33,6 +35,7 @@ impl ErrorCode {
             Self::InvalidCursor => "INVALID_CURSOR",
             Self::RebuildRunning => "REBUILD_RUNNING",
             Self::RebuildSuperseded => "REBUILD_SUPERSEDED",
+            Self::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             Self::Internal => "INTERNAL",
         }
     }
@@ -47,6 +50,7 @@ pub(crate) enum ApiError {
     InvalidCursor,
     RebuildRunning,
     RebuildSuperseded,
+    TooManySubscriptions(usize),
     Internal(String),
 }
 
@@ -59,6 +63,7 @@ impl ApiError {
             Self::InvalidCursor => ErrorCode::InvalidCursor,
             Self::RebuildRunning => ErrorCode::RebuildRunning,
             Self::RebuildSuperseded => ErrorCode::RebuildSuperseded,
+            Self::TooManySubscriptions(_) => ErrorCode::TooManySubscriptions,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -75,6 +80,9 @@ impl ApiError {
             Self::RebuildSuperseded => {
                 "a newer rebuild finished first; the projection is current".to_owned()
             }
+            Self::TooManySubscriptions(max) => format!(
+                "too many subscriptions running on this server (limit {max}); end one and retry"
+            ),
             Self::Internal(_) => "internal error; see the server log".to_owned(),
         }
     }

@@ -24,10 +24,13 @@ use projection::{ChangeFeed, Projector};
 
 pub use auth::AdminAccess;
 pub use error::ErrorCode;
-pub use limits::{MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE};
+pub use limits::{
+    LOG_SCAN_COST, MAX_COMPLEXITY, MAX_DEPTH, MAX_PAGE_SIZE, PRODUCER_LOG_COST,
+    PROJECTION_SCAN_COST,
+};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
-pub use subscription::SubscriptionRoot;
+pub use subscription::{SubscriptionLimit, SubscriptionRoot};
 
 /// The service's schema type.
 pub type ProjectorSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -41,21 +44,24 @@ pub struct ApiContext {
     pub projector: Projector,
     /// Committed changes, for subscriptions.
     pub feed: ChangeFeed,
+    /// Subscriptions running at once, bounded.
+    pub subscriptions: SubscriptionLimit,
 }
 
 /// Builds the schema with its limits, serving `context`.
 pub fn build_schema(context: ApiContext) -> ProjectorSchema {
     schema_builder()
-        .extension(observe::RequestOutcomes)
+        .extension(limits::ComplexityLimit)
+        .extension(observe::RequestOutcomes::default())
         .extension(parse_cache::ParsedDocuments::default())
         .data(context)
         .finish()
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
+    // The complexity limit is checked by `limits::ComplexityLimit`, whose
+    // refusal says what it is.
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot).limit_depth(MAX_DEPTH)
 }
 
 /// The SDL, with fixed export options so the checked-in file is stable.

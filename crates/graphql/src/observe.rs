@@ -4,6 +4,7 @@
 //! and outcome. It reads the operation name from the document the executor
 //! has already parsed, so nothing is parsed twice.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{
@@ -12,19 +13,60 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use async_graphql::{Request, Response, ServerError, ServerResult, Variables};
 
-/// The extension factory to register on the schema.
-pub struct RequestOutcomes;
+/// How many distinct operation names get a metrics label of their own;
+/// later ones are counted as `other`, so clients cannot grow the label set
+/// (and Prometheus's memory) without bound by naming operations at random.
+pub(crate) const MAX_OPERATION_LABELS: usize = 64;
+
+/// The label of operations past [`MAX_OPERATION_LABELS`].
+const OTHER_OPERATIONS: &str = "other";
+
+/// The extension factory to register on the schema; every request shares
+/// the set of operation names already labelled.
+#[derive(Default)]
+pub struct RequestOutcomes {
+    labels: Arc<OperationLabels>,
+}
 
 impl ExtensionFactory for RequestOutcomes {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Observer::default())
+        Arc::new(Observer {
+            operation: Mutex::new(None),
+            labels: self.labels.clone(),
+        })
+    }
+}
+
+/// The operation names that have a label, at most
+/// [`MAX_OPERATION_LABELS`].
+#[derive(Default)]
+pub(crate) struct OperationLabels {
+    known: Mutex<HashSet<String>>,
+}
+
+impl OperationLabels {
+    /// The label for an operation name: the sanitised name while there is
+    /// room or it already has one, `other` once the set is full.
+    pub(crate) fn label(&self, name: Option<String>) -> String {
+        let label = operation_label(name);
+        let Ok(mut known) = self.known.lock() else {
+            return OTHER_OPERATIONS.to_owned();
+        };
+        if known.contains(&label) {
+            return label;
+        }
+        if known.len() >= MAX_OPERATION_LABELS {
+            return OTHER_OPERATIONS.to_owned();
+        }
+        known.insert(label.clone());
+        label
     }
 }
 
 /// Per-request state: the operation's name once known.
-#[derive(Default)]
 struct Observer {
     operation: Mutex<Option<String>>,
+    labels: Arc<OperationLabels>,
 }
 
 impl Observer {
@@ -50,7 +92,7 @@ impl Extension for Observer {
         };
         metrics::counter!(
             "projector_graphql_requests_total",
-            "operation" => operation_label(operation),
+            "operation" => self.labels.label(operation),
             "outcome" => outcome
         )
         .increment(1);
@@ -122,5 +164,29 @@ fn operation_label(name: Option<String>) -> String {
         "anonymous".to_owned()
     } else {
         label
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_labels_are_bounded() {
+        let labels = OperationLabels::default();
+        assert_eq!(labels.label(None), "anonymous");
+        assert_eq!(labels.label(Some("Dash-board!".to_owned())), "Dashboard");
+        for n in 0..1_000 {
+            labels.label(Some(format!("random{n}")));
+        }
+        let known = labels.known.lock().expect("lock").len();
+        assert_eq!(known, MAX_OPERATION_LABELS);
+        assert_eq!(
+            labels.label(Some("late_comer".to_owned())),
+            OTHER_OPERATIONS
+        );
+        // Names labelled before the set filled keep their label.
+        assert_eq!(labels.label(Some("Dashboard".to_owned())), "Dashboard");
+        assert_eq!(labels.label(None), "anonymous");
     }
 }

@@ -3,15 +3,55 @@
 //! publishes only after the commit, so a subscriber never sees a change
 //! that could still be rolled back.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Subscription};
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::ApiContext;
+use crate::error::ApiError;
 use crate::types::{Event, Producer};
 
 /// Every subscription.
 pub struct SubscriptionRoot;
+
+/// How many subscriptions may run at once over all sockets: each holds a
+/// receiver of the change feed and a task's worth of memory, and a socket
+/// may start many.
+#[derive(Clone, Debug)]
+pub struct SubscriptionLimit {
+    permits: Arc<Semaphore>,
+    max: usize,
+}
+
+impl SubscriptionLimit {
+    /// A limit of `max` subscriptions.
+    pub fn new(max: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+        }
+    }
+
+    /// A permit held by the subscription's stream for as long as it runs,
+    /// or `TOO_MANY_SUBSCRIPTIONS` when all are taken.
+    fn acquire(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::TooManySubscriptions(self.max))
+    }
+}
+
+/// Keeps `permit` for as long as `stream` is consumed.
+fn holding<S: Stream>(permit: OwnedSemaphorePermit, stream: S) -> impl Stream<Item = S::Item> {
+    stream.map(move |item| {
+        let _held = &permit;
+        item
+    })
+}
 
 /// A broadcast receiver as a stream; a subscriber that falls too far behind
 /// skips what it missed rather than ending.
@@ -38,17 +78,19 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         npn: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = Producer>> {
-        let feed = &ctx.data::<ApiContext>()?.feed;
+        let api = ctx.data::<ApiContext>()?;
         let npn = npn
             .as_deref()
             .map(crate::query::normalise_argument)
             .transpose()?;
-        Ok(receive(feed.subscribe_changes())
+        let permit = api.subscriptions.acquire()?;
+        let changes = receive(api.feed.subscribe_changes())
             .filter(move |change| std::future::ready(npn.as_ref().is_none_or(|n| *n == change.npn)))
             .map(|change| Producer {
                 npn: change.npn,
                 state: change.state,
-            }))
+            });
+        Ok(holding(permit, changes))
     }
 
     /// Each new log entry (of these types, when given).
@@ -57,14 +99,16 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         types: Option<Vec<String>>,
     ) -> async_graphql::Result<impl Stream<Item = Event>> {
-        let feed = &ctx.data::<ApiContext>()?.feed;
-        Ok(receive(feed.subscribe_appended())
+        let api = ctx.data::<ApiContext>()?;
+        let permit = api.subscriptions.acquire()?;
+        let appended = receive(api.feed.subscribe_appended())
             .filter(move |entry| {
                 let wanted = types.as_ref().is_none_or(|types| {
                     entry.event_type.as_ref().is_some_and(|t| types.contains(t))
                 });
                 std::future::ready(wanted)
             })
-            .map(Event))
+            .map(Event);
+        Ok(holding(permit, appended))
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    ConfigError, DEFAULT_ACK_DEADLINE, DEFAULT_DATABASE_URL, EndpointSecrets, ServeConfig,
-    TrafficLimits,
+    ConfigError, DEFAULT_ACK_DEADLINE, DEFAULT_DATABASE_URL, DEFAULT_MAX_BODY_BYTES,
+    EndpointSecrets, ServeConfig, TrafficLimits,
 };
 
 /// producer-projector receives AgentSync webhooks, keeps every verified
@@ -50,7 +50,7 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Replay the whole log into a fresh projection and swap it in; safe while the service runs.
     Rebuild(DatabaseArgs),
-    /// Append NDJSON lines of {webhook_id, timestamp, body} to the log as if delivered (a backfill), then rebuild the projection.
+    /// Append NDJSON lines of {webhook_id, timestamp, body} to the log as if delivered (a backfill), folding each batch into the projection as it is appended; safe while the service runs.
     Import(ImportArgs),
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema(ExportSchemaArgs),
@@ -75,13 +75,13 @@ pub struct ServeArgs {
     /// Database location.
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Signing secret(s) for all webhook paths: one or more whsec_<base64>, separated by spaces or commas (old and new during a rotation). Required.
+    /// Keys for all webhook paths: one or more whsec_<base64> secrets (v1 signatures) and/or whpk_<base64> ed25519 public keys (v1a), separated by spaces or commas (old and new during a rotation). Required.
     #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
-    /// Secret(s) for /webhooks/psapi only, replacing PROJECTOR_WEBHOOK_SECRET there.
+    /// Keys (whsec_ or whpk_) for /webhooks/psapi only, replacing PROJECTOR_WEBHOOK_SECRET there.
     #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET_PSAPI", hide_env_values = true)]
     pub webhook_secret_psapi: Option<String>,
-    /// Secret(s) for /webhooks/contracting only, replacing PROJECTOR_WEBHOOK_SECRET there.
+    /// Keys (whsec_ or whpk_) for /webhooks/contracting only, replacing PROJECTOR_WEBHOOK_SECRET there.
     #[arg(
         long,
         env = "PROJECTOR_WEBHOOK_SECRET_CONTRACTING",
@@ -91,8 +91,8 @@ pub struct ServeArgs {
     /// How far (seconds, either direction) a delivery's webhook-timestamp may be from now.
     #[arg(long, env = "PROJECTOR_WEBHOOK_TOLERANCE_SECS", default_value_t = 300)]
     pub webhook_tolerance_secs: u64,
-    /// Largest accepted webhook body, in bytes.
-    #[arg(long, env = "PROJECTOR_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    /// Largest accepted webhook body, in bytes. The sender delivers bodies up to about 2 MiB and retries a refused one until it drops it, so lowering this loses events; the default (4 MiB) covers what it can send.
+    #[arg(long, env = "PROJECTOR_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
     /// Bearer token required by GraphQL mutations (rebuildProjection). Unset: mutations are off.
     #[arg(long, env = "PROJECTOR_ADMIN_TOKEN", hide_env_values = true)]
@@ -107,6 +107,15 @@ pub struct ServeArgs {
     /// GraphQL requests served at once; more are answered 503 at once, so dashboards cannot starve ingest.
     #[arg(long, env = "PROJECTOR_MAX_INFLIGHT_GRAPHQL", default_value_t = 64)]
     pub max_inflight_graphql: usize,
+    /// Milliseconds a GraphQL request may run; past it the answer is 503 and its database work stops.
+    #[arg(long, env = "PROJECTOR_GRAPHQL_TIMEOUT_MS", default_value_t = 30_000)]
+    pub graphql_timeout_ms: u64,
+    /// WebSocket connections to /graphql/ws open at once; more are refused with 503.
+    #[arg(long, env = "PROJECTOR_MAX_WS_CONNECTIONS", default_value_t = 256)]
+    pub max_ws_connections: usize,
+    /// GraphQL subscriptions running at once over all WebSocket connections; one more is answered with an error naming this limit.
+    #[arg(long, env = "PROJECTOR_MAX_SUBSCRIPTIONS", default_value_t = 1_024)]
+    pub max_subscriptions: usize,
     /// Cap the SQLite database at this many 4 KiB pages (a size budget); past it deliveries are answered 503 like on a full disk.
     #[arg(long, env = "PROJECTOR_MAX_DATABASE_PAGES")]
     pub max_database_pages: Option<u32>,
@@ -116,8 +125,25 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    /// Validates the options into a [`ServeConfig`].
+    /// Validates the options into a [`ServeConfig`]: a setting that makes
+    /// no sense (a zero limit or deadline) is refused, naming its variable.
     pub fn to_config(&self) -> Result<ServeConfig, ConfigError> {
+        positive(
+            "PROJECTOR_MAX_INFLIGHT_DELIVERIES",
+            self.max_inflight_deliveries as u64,
+        )?;
+        positive("PROJECTOR_ACK_DEADLINE_MS", self.ack_deadline_ms)?;
+        positive("PROJECTOR_MAX_BODY_BYTES", self.max_body_bytes as u64)?;
+        positive(
+            "PROJECTOR_MAX_INFLIGHT_GRAPHQL",
+            self.max_inflight_graphql as u64,
+        )?;
+        positive("PROJECTOR_GRAPHQL_TIMEOUT_MS", self.graphql_timeout_ms)?;
+        positive(
+            "PROJECTOR_MAX_WS_CONNECTIONS",
+            self.max_ws_connections as u64,
+        )?;
+        positive("PROJECTOR_MAX_SUBSCRIPTIONS", self.max_subscriptions as u64)?;
         Ok(ServeConfig {
             database_url: self.database.database_url.clone(),
             secrets: EndpointSecrets::parse(
@@ -133,10 +159,23 @@ impl ServeArgs {
             limits: TrafficLimits {
                 max_inflight_deliveries: self.max_inflight_deliveries,
                 max_inflight_graphql: self.max_inflight_graphql,
+                graphql_timeout: Duration::from_millis(self.graphql_timeout_ms),
+                max_ws_connections: self.max_ws_connections,
+                max_subscriptions: self.max_subscriptions,
                 ..TrafficLimits::default()
             },
         })
     }
+}
+
+/// Refuses a zero where only a positive number makes sense (0 in-flight
+/// deliveries would shed every request; a 0 deadline would answer every
+/// delivery 503).
+fn positive(variable: &'static str, value: u64) -> Result<(), ConfigError> {
+    if value == 0 {
+        return Err(ConfigError::NotPositive { variable });
+    }
+    Ok(())
 }
 
 /// Options of `send-example`.
@@ -150,7 +189,7 @@ pub struct SendExampleArgs {
     /// Put this NPN in data.npn (for types whose example has one).
     #[arg(long)]
     pub npn: Option<String>,
-    /// The signing secret; the first one is used when several are given.
+    /// The key to sign with: a whsec_ secret (v1) or a whsk_ ed25519 signing key (v1a); the first one is used when several are given.
     #[arg(long, env = "PROJECTOR_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
 }

@@ -60,7 +60,7 @@ pub struct EndpointSecrets {
 pub enum ConfigError {
     /// The required default secret is absent.
     #[error(
-        "{variable} is not set: set it to the endpoint's whsec_ signing secret (several may be given, separated by spaces or commas)"
+        "{variable} is not set: set it to the endpoint's whsec_ signing secret or whpk_ public key (several may be given, separated by spaces or commas)"
     )]
     MissingSecret {
         /// The environment variable.
@@ -73,6 +73,12 @@ pub enum ConfigError {
         variable: &'static str,
         /// What is wrong, without the secret.
         reason: SecretError,
+    },
+    /// A limit or deadline set to zero, which would refuse everything.
+    #[error("{variable} must be greater than 0")]
+    NotPositive {
+        /// The environment variable.
+        variable: &'static str,
     },
     /// The database folder could not be created.
     #[error("cannot create the database folder {path}: {source}")]
@@ -160,6 +166,10 @@ pub struct TrafficLimits {
     pub max_graphql_body_bytes: usize,
     /// How long a GraphQL request may run.
     pub graphql_timeout: Duration,
+    /// WebSocket connections (subscriptions) open at once.
+    pub max_ws_connections: usize,
+    /// Subscriptions running at once, over all connections.
+    pub max_subscriptions: usize,
 }
 
 impl Default for TrafficLimits {
@@ -169,6 +179,8 @@ impl Default for TrafficLimits {
             max_inflight_graphql: 64,
             max_graphql_body_bytes: 64 * 1024,
             graphql_timeout: Duration::from_secs(30),
+            max_ws_connections: 256,
+            max_subscriptions: 1_024,
         }
     }
 }
@@ -178,6 +190,29 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/producer-projector.db";
 
 /// The default answer deadline, safely inside AgentSync's 5 seconds.
 pub const DEFAULT_ACK_DEADLINE: Duration = Duration::from_millis(4_000);
+
+/// The sender's own deadline for a 2xx answer.
+pub const SENDER_DEADLINE: Duration = Duration::from_secs(5);
+
+/// The default body limit: the sender delivers bodies up to about 2 MiB,
+/// and one refused as too large is retried for a day and then dropped, so
+/// the limit must be above what it can send.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+impl ServeConfig {
+    /// Settings that are allowed but probably wrong, to log at start.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.ack_deadline >= SENDER_DEADLINE {
+            warnings.push(format!(
+                "PROJECTOR_ACK_DEADLINE_MS is {} ms: AgentSync needs a 2xx within {} s, so a delivery committed later is answered too late and sent again",
+                self.ack_deadline.as_millis(),
+                SENDER_DEADLINE.as_secs()
+            ));
+        }
+        warnings
+    }
+}
 
 /// Creates the folder of a SQLite file URL if it is missing, so the default
 /// works on a fresh checkout. Other URLs are left alone.

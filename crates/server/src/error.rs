@@ -95,7 +95,9 @@ pub fn rejection_code(rejection: &Rejection) -> &'static str {
     match rejection {
         Rejection::MissingHeader(_) => "missing_header",
         Rejection::InvalidTimestamp => "invalid_timestamp",
-        Rejection::MalformedSignatureHeader => "malformed_signature",
+        Rejection::MalformedSignatureHeader | Rejection::TooManySignatures { .. } => {
+            "malformed_signature"
+        }
         Rejection::TimestampTooOld { .. } => "stale_timestamp",
         Rejection::TimestampTooNew { .. } => "future_timestamp",
         Rejection::NoMatchingSignature => "signature_mismatch",

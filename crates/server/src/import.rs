@@ -1,17 +1,26 @@
 //! `import`: append NDJSON lines of `{webhook_id, timestamp, body}` to the
 //! log as if they had been delivered (a backfill from an export, or a
-//! benchmark's log), then rebuild the projection once.
+//! benchmark's log).
 //!
 //! Lines are trusted: they are not signature-checked (the operator vouches
 //! for them), but they go through the same interpretation and duplicate
 //! rules as deliveries, so importing the same file twice appends nothing.
+//!
+//! Each batch is folded into the projection in the transaction that
+//! appends it, as the server folds deliveries. So the projection equals a
+//! rebuild of the log after every batch: an import beside a running
+//! server, or one that stops half way (a malformed line), leaves nothing
+//! appended and unfolded. A database without a projection yet gets one
+//! first (a rebuild of what is already logged).
 
 use std::io::BufRead;
 use std::path::Path;
 use std::time::Instant;
 
-use event_store::{AppendOutcome, NewEntry, Store, StoreOptions};
-use projection::{Projector, RebuildReport};
+use std::sync::Arc;
+
+use event_store::{AppendHook, AppendOutcome, NewEntry, Store, StoreOptions};
+use projection::{ChangeFeed, LiveFold, Projector, RebuildReport};
 use serde::Deserialize;
 
 use crate::config::ensure_database_folder;
@@ -64,10 +73,11 @@ pub struct ImportReport {
     pub appended: u64,
     /// Lines already in the log.
     pub duplicates: u64,
-    /// Seconds spent appending.
+    /// Seconds spent appending and folding.
     pub append_seconds: f64,
-    /// The rebuild that followed.
-    pub rebuild: RebuildReport,
+    /// The rebuild that made a projection first, when the database had
+    /// none (or one of another fold version).
+    pub rebuild: Option<RebuildReport>,
 }
 
 /// Imports `path` into the database at `database_url`.
@@ -81,6 +91,10 @@ pub async fn import_file(database_url: &str, path: &Path) -> Result<ImportReport
         source,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
+    let projector = Projector::new(store.clone(), Default::default());
+    let rebuild = projector.prepare().await.map_err(ServeError::from)?;
+    projector.retired().await;
+    let fold: Arc<dyn AppendHook> = Arc::new(LiveFold::new(ChangeFeed::default()));
     let started = Instant::now();
     let (mut lines, mut appended, mut duplicates) = (0u64, 0u64, 0u64);
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
@@ -97,16 +111,13 @@ pub async fn import_file(database_url: &str, path: &Path) -> Result<ImportReport
         batch.push(entry_from(parsed));
         lines += 1;
         if batch.len() == IMPORT_BATCH {
-            let (a, d) = append(&store, std::mem::take(&mut batch)).await?;
+            let (a, d) = append(&store, &fold, std::mem::take(&mut batch)).await?;
             (appended, duplicates) = (appended + a, duplicates + d);
         }
     }
-    let (a, d) = append(&store, batch).await?;
+    let (a, d) = append(&store, &fold, batch).await?;
     (appended, duplicates) = (appended + a, duplicates + d);
     let append_seconds = started.elapsed().as_secs_f64();
-    let projector = Projector::new(store, Default::default());
-    let rebuild = projector.rebuild().await.map_err(ServeError::from)?;
-    projector.retired().await;
     Ok(ImportReport {
         lines,
         appended,
@@ -126,11 +137,18 @@ fn entry_from(line: ImportLine) -> NewEntry {
     )
 }
 
-async fn append(store: &Store, batch: Vec<NewEntry>) -> Result<(u64, u64), ImportError> {
+async fn append(
+    store: &Store,
+    fold: &Arc<dyn AppendHook>,
+    batch: Vec<NewEntry>,
+) -> Result<(u64, u64), ImportError> {
     if batch.is_empty() {
         return Ok((0, 0));
     }
-    let outcomes = store.append_batch(batch).await.map_err(ServeError::from)?;
+    let outcomes = store
+        .append_batch_with(batch, fold.clone())
+        .await
+        .map_err(ServeError::from)?;
     let appended = outcomes
         .iter()
         .filter(|outcome| matches!(outcome, AppendOutcome::Appended(_)))

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use event_store::{AppendOutcome, NewEntry};
 use http_body_util::LengthLimitError;
 use serde::Serialize;
-use webhook_verify::{DeliveryHeaders, verify};
+use webhook_verify::{DeliveryHeaders, Rejection, SecretSet, VerifiedDelivery, verify};
 
 use crate::config::Endpoint;
 use crate::error::ApiError;
@@ -84,15 +84,12 @@ async fn accept_delivery(
         timestamp: header_text(headers, "webhook-timestamp", "svix-timestamp")?,
         signature: header_text(headers, "webhook-signature", "svix-signature")?,
     };
-    let secrets = state.config.secrets.for_endpoint(endpoint);
-    let now_secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    let verified = verify(
-        delivery_headers,
-        &body,
-        secrets,
-        now_secs,
-        state.config.tolerance_secs,
-    )?;
+    let check = SignatureCheck {
+        secrets: state.config.secrets.for_endpoint(endpoint),
+        now_secs: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
+        tolerance_secs: state.config.tolerance_secs,
+    };
+    let verified = verify_off_the_workers(check, delivery_headers, &body).await?;
 
     let received_at = i64::try_from(now.as_micros()).unwrap_or(i64::MAX);
     let entry = NewEntry::interpreted(
@@ -117,6 +114,73 @@ async fn accept_delivery(
         },
     };
     Ok(Json(ack))
+}
+
+/// Bodies up to this size are verified on the async worker: hashing 64 KiB
+/// takes well under a millisecond per key. Larger ones are hashed on a
+/// blocking thread, so a flood of large unsigned bodies cannot starve
+/// other requests (or the answer deadline, which cannot interrupt a
+/// computation on a worker).
+const VERIFY_INLINE_MAX_BYTES: usize = 64 * 1024;
+
+/// What a delivery is verified against.
+#[derive(Clone, Copy)]
+struct SignatureCheck<'a> {
+    secrets: &'a SecretSet,
+    now_secs: i64,
+    tolerance_secs: u64,
+}
+
+/// Verifies a delivery; a large body is verified on a blocking thread.
+/// The verifier's own bound on signature entries keeps the work to one
+/// pass over the body per configured key.
+async fn verify_off_the_workers(
+    check: SignatureCheck<'_>,
+    headers: DeliveryHeaders<'_>,
+    body: &bytes::Bytes,
+) -> Result<VerifiedDelivery, ApiError> {
+    let (now_secs, tolerance_secs) = (check.now_secs, check.tolerance_secs);
+    let run = move |headers: DeliveryHeaders<'_>, body: &[u8], secrets: &SecretSet| {
+        verify(headers, body, secrets, now_secs, tolerance_secs)
+    };
+    if body.len() <= VERIFY_INLINE_MAX_BYTES {
+        return Ok(run(headers, body, check.secrets)?);
+    }
+    let owned = OwnedHeaders::from(headers);
+    let secrets = check.secrets.clone();
+    let body = body.clone();
+    let result: Result<VerifiedDelivery, Rejection> =
+        tokio::task::spawn_blocking(move || run(owned.borrowed(), &body, &secrets))
+            .await
+            .map_err(|_| ApiError::StoreUnavailable)?;
+    Ok(result?)
+}
+
+/// The three header values, owned, to move to a blocking thread.
+struct OwnedHeaders {
+    id: Option<String>,
+    timestamp: Option<String>,
+    signature: Option<String>,
+}
+
+impl From<DeliveryHeaders<'_>> for OwnedHeaders {
+    fn from(headers: DeliveryHeaders<'_>) -> Self {
+        Self {
+            id: headers.id.map(str::to_owned),
+            timestamp: headers.timestamp.map(str::to_owned),
+            signature: headers.signature.map(str::to_owned),
+        }
+    }
+}
+
+impl OwnedHeaders {
+    fn borrowed(&self) -> DeliveryHeaders<'_> {
+        DeliveryHeaders {
+            id: self.id.as_deref(),
+            timestamp: self.timestamp.as_deref(),
+            signature: self.signature.as_deref(),
+        }
+    }
 }
 
 async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {

@@ -17,6 +17,7 @@ mod router;
 pub mod send_example;
 mod serve;
 mod status_page;
+mod subscriptions;
 
 pub use config::{Endpoint, EndpointSecrets, ServeConfig, TrafficLimits};
 pub use error::ApiError;

@@ -6,7 +6,7 @@ use clap::Parser;
 use producer_projector::cli::{Cli, Command, LogFormat, SendExampleArgs, ServeArgs};
 use producer_projector::send_example::send_example;
 use tokio::net::TcpListener;
-use webhook_verify::SecretSet;
+use webhook_verify::Signer;
 
 /// mimalloc: the rebuild and the ingest path allocate many small JSON
 /// values; glibc's allocator spent a quarter of a rebuild's CPU in
@@ -45,16 +45,19 @@ async fn main() -> anyhow::Result<()> {
             let report =
                 producer_projector::import::import_file(&args.database.database_url, &args.file)
                     .await?;
+            if let Some(rebuild) = &report.rebuild {
+                println!(
+                    "the database had no current projection: rebuilt generation {} first, in {} ms ({:.0} events/s)",
+                    rebuild.generation, rebuild.duration_ms, rebuild.events_per_second
+                );
+            }
             println!(
-                "imported {} lines: {} appended, {} already in the log, in {:.2} s ({:.0} lines/s); rebuilt generation {} in {} ms ({:.0} events/s)",
+                "imported {} lines: {} appended and folded, {} already in the log, in {:.2} s ({:.0} lines/s)",
                 report.lines,
                 report.appended,
                 report.duplicates,
                 report.append_seconds,
                 report.lines as f64 / report.append_seconds.max(1e-9),
-                report.rebuild.generation,
-                report.rebuild.duration_ms,
-                report.rebuild.events_per_second
             );
             Ok(())
         }
@@ -96,12 +99,9 @@ async fn run_send_example(args: SendExampleArgs) -> anyhow::Result<()> {
             "PROJECTOR_WEBHOOK_SECRET (or --webhook-secret) is not set: send-example signs with it"
         );
     };
-    let secrets = SecretSet::parse(secret_text)
+    let signer = Signer::parse_first(secret_text)
         .map_err(|reason| anyhow::anyhow!("PROJECTOR_WEBHOOK_SECRET is not usable: {reason}"))?;
-    let Some(secret) = secrets.secrets().first() else {
-        bail!("PROJECTOR_WEBHOOK_SECRET holds no secret");
-    };
-    let report = send_example(&args.url, secret, &args.event_type, args.npn.as_deref()).await?;
+    let report = send_example(&args.url, &signer, &args.event_type, args.npn.as_deref()).await?;
     println!(
         "{} {} (webhook-id {})",
         report.status, report.body, report.webhook_id

@@ -27,7 +27,7 @@ use crate::logging::{SequentialRequestId, log_response, request_span};
 use crate::metrics::prometheus;
 use crate::rejections::RejectionRecorder;
 use crate::status_page::show_status_page;
-use async_graphql_axum::GraphQLSubscription;
+use crate::subscriptions::{SocketLimit, open_subscription_socket};
 use graphql_api::ProjectorSchema;
 
 /// What every handler can reach, shared: axum clones the state for every
@@ -64,6 +64,8 @@ pub struct AppParts {
     pub projector: Projector,
     /// Refused deliveries, counted.
     pub rejections: RejectionRecorder,
+    /// Open WebSocket connections, bounded.
+    pub sockets: SocketLimit,
 }
 
 /// Refuses a request at once with 503 `overloaded` and `Retry-After` when
@@ -83,14 +85,15 @@ async fn shed_when_full(
 /// Builds the service's router.
 pub fn build_router(state: AppState) -> Router {
     let limits = state.config.limits;
+    // One limit for both spellings of a webhook path: the sender does not
+    // normalise URLs, so a registration with a trailing slash must work.
+    let deliveries = post(receive_webhook).layer(from_fn_with_state(
+        Arc::new(Semaphore::new(limits.max_inflight_deliveries)),
+        shed_when_full,
+    ));
     Router::new()
-        .route(
-            "/webhooks/{endpoint}",
-            post(receive_webhook).layer(from_fn_with_state(
-                Arc::new(Semaphore::new(limits.max_inflight_deliveries)),
-                shed_when_full,
-            )),
-        )
+        .route("/webhooks/{endpoint}", deliveries.clone())
+        .route("/webhooks/{endpoint}/", deliveries)
         .route("/", get(show_status_page))
         .route(
             "/graphql",
@@ -108,10 +111,7 @@ pub fn build_router(state: AppState) -> Router {
             ),
         )
         .route("/assets/graphiql/{file}", get(serve_graphiql_asset))
-        .route_service(
-            "/graphql/ws",
-            GraphQLSubscription::new(state.schema.clone()),
-        )
+        .route("/graphql/ws", get(open_subscription_socket))
         .route("/metrics", get(render_metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

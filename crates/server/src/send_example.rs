@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use agentsync_events::{ExampleError, render_example};
 use chrono::{SecondsFormat, Utc};
-use webhook_verify::{Secret, sign};
+use webhook_verify::Signer;
 
 /// Why an example could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -35,10 +35,11 @@ pub struct SendReport {
 }
 
 /// Signs the example of `event_type` (fresh ids and timestamps, optional
-/// NPN) with `secret` and posts it to `url`.
+/// NPN) with `signer` (`v1` for a `whsec_` secret, `v1a` for a `whsk_`
+/// key) and posts it to `url`.
 pub async fn send_example(
     url: &str,
-    secret: &Secret,
+    signer: &Signer,
     event_type: &str,
     npn: Option<&str>,
 ) -> Result<SendReport, SendError> {
@@ -51,7 +52,7 @@ pub async fn send_example(
     let stamp = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let body = render_example(event_type, &event_id, &stamp, npn)?;
     let timestamp = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-    let signature = sign(secret, &webhook_id, timestamp, &body);
+    let signature = signer.sign(&webhook_id, timestamp, &body);
     let request_failed = |source| SendError::Request {
         url: url.to_owned(),
         source,

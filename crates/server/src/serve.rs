@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use event_store::{LogWriter, Store, StoreError, StoreOptions, WriterOptions};
-use graphql_api::{ApiContext, build_schema};
+use graphql_api::{ApiContext, SubscriptionLimit, build_schema};
 use projection::{ChangeFeed, LiveFold, Projector, ProjectorError, RebuildReport};
 use tokio::net::TcpListener;
 
@@ -12,6 +12,7 @@ use crate::config::{ConfigError, ServeConfig, ensure_database_folder};
 use crate::metrics;
 use crate::rejections::RejectionRecorder;
 use crate::router::{AppParts, AppState, build_router};
+use crate::subscriptions::SocketLimit;
 
 /// How often refused-delivery counts are written to the store.
 const REJECTION_FLUSH_PERIOD: std::time::Duration = std::time::Duration::from_millis(500);
@@ -41,6 +42,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     ensure_database_folder(&config.database_url)?;
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
     let mut options = StoreOptions::new(config.database_url.clone());
     options.max_page_count = config.max_database_pages;
     let store = Store::open(&options).await?;
@@ -53,10 +57,12 @@ pub async fn serve(
         store: store.clone(),
         projector: projector.clone(),
         feed,
+        subscriptions: SubscriptionLimit::new(config.limits.max_subscriptions),
     });
     metrics::prometheus();
     let rejections = RejectionRecorder::default();
     let flusher = rejections.spawn_flusher(store.clone(), REJECTION_FLUSH_PERIOD);
+    let sockets = SocketLimit::new(config.limits.max_ws_connections);
     let state = AppState::new(AppParts {
         config: Arc::new(config),
         store: store.clone(),
@@ -64,6 +70,7 @@ pub async fn serve(
         schema,
         projector,
         rejections: rejections.clone(),
+        sockets,
     });
     if let Ok(address) = listener.local_addr() {
         tracing::info!(%address, "producer-projector is listening");

@@ -11,7 +11,7 @@ use crate::router::AppState;
 
 /// What the page shows, as one GraphQL query.
 const STATUS_QUERY: &str = "{
-  stats { activeCount inactiveCount eventsInLog unfoldedEvents lastRunDate lastDeliveryAt
+  stats { activeCount inactiveCount eventsInLog unfoldedEvents testDeliveries lastRunDate lastDeliveryAt
           recentRejections { reason count lastAt } }
   projection { appliedPosition logHead lag generation rebuilding lastRebuildAt }
 }";
@@ -38,7 +38,7 @@ fn body(data: &Value) -> String {
     let rejections = rejection_rows(&stats["recentRejections"]);
     format!(
         r#"<section class="figures">
-  {}{}{}{}
+  {}{}{}{}{}
 </section>
 <table>
   <tr><th>Last delivery received</th><td id="last-delivery">{}</td></tr>
@@ -53,6 +53,11 @@ fn body(data: &Value) -> String {
         figure("inactive", "Inactive producers", &stats["inactiveCount"]),
         figure("events", "Events in the log", &stats["eventsInLog"]),
         figure("unfolded", "Not understood", &stats["unfoldedEvents"]),
+        figure(
+            "test-deliveries",
+            "Test deliveries",
+            &stats["testDeliveries"]
+        ),
         text(&stats["lastDeliveryAt"]),
         text(&stats["lastRunDate"]),
         text(&projection["appliedPosition"]),

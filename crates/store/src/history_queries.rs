@@ -1,8 +1,14 @@
 //! Reading the log by time, for activity charts and time travel. Only key
 //! columns are read where bodies are not needed.
+//!
+//! These reads cover the whole log, so they run as a series of statements
+//! over ranges of [`POSITIONS_PER_READ`] positions: no one statement walks
+//! more than that many rows, and a request that is given up (its GraphQL
+//! timeout passed, its client left) stops between two of them instead of
+//! reading on in the background.
 
 use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::entity::event_log::{Column, Entity as EventLog};
 use crate::{LogEntry, Store, StoreError};
@@ -32,6 +38,9 @@ type KeyRow = (
     i64,
 );
 
+/// The positions one statement of a whole-log read covers.
+pub const POSITIONS_PER_READ: i64 = 50_000;
+
 const KEY_COLUMNS: [Column; 6] = [
     Column::Position,
     Column::EventType,
@@ -55,30 +64,24 @@ impl From<KeyRow> for KeyedEntry {
 
 impl Store {
     /// Understood entries of the given types whose time (occurred, or else
-    /// received) is at most `until` (µs), or all when `until` is `None`.
+    /// received) is at most `until` (µs), or all when `until` is `None`,
+    /// in log order.
     pub async fn keyed_entries_of_types(
         &self,
         types: &[&str],
         until: Option<i64>,
     ) -> Result<Vec<KeyedEntry>, StoreError> {
         let mut query = EventLog::find()
-            .select_only()
-            .columns(KEY_COLUMNS)
             .filter(Column::EventType.is_in(types.iter().copied()))
             .filter(Column::UnfoldedReason.is_null());
         if let Some(until) = until {
             query = query.filter(time_at_most(until));
         }
-        let rows: Vec<KeyRow> = query
-            .order_by_asc(Column::Position)
-            .into_tuple()
-            .all(self.reader())
-            .await?;
-        Ok(rows.into_iter().map(KeyedEntry::from).collect())
+        self.keyed_entries_by_range(query).await
     }
 
     /// Entries (any type, understood or not) whose time is in
-    /// `[from, to)`, key columns only.
+    /// `[from, to)`, key columns only, in log order.
     pub async fn keyed_entries_between(
         &self,
         from: i64,
@@ -92,15 +95,38 @@ impl Store {
                     .and(Column::ReceivedAt.gte(from))
                     .and(Column::ReceivedAt.lt(to)),
             );
-        let rows: Vec<KeyRow> = EventLog::find()
-            .select_only()
-            .columns(KEY_COLUMNS)
+        let query = EventLog::find()
             .filter(in_range)
-            .filter(Column::UnfoldedReason.is_null())
-            .into_tuple()
-            .all(self.reader())
-            .await?;
-        Ok(rows.into_iter().map(KeyedEntry::from).collect())
+            .filter(Column::UnfoldedReason.is_null());
+        self.keyed_entries_by_range(query).await
+    }
+
+    /// The key columns of the entries `query` selects, read one range of
+    /// [`POSITIONS_PER_READ`] positions per statement up to the log's
+    /// head, in position order.
+    async fn keyed_entries_by_range(
+        &self,
+        query: Select<EventLog>,
+    ) -> Result<Vec<KeyedEntry>, StoreError> {
+        let head = self.log_head().await?;
+        let mut entries = Vec::new();
+        let mut after = 0;
+        while after < head {
+            let until = after.saturating_add(POSITIONS_PER_READ);
+            let rows: Vec<KeyRow> = query
+                .clone()
+                .select_only()
+                .columns(KEY_COLUMNS)
+                .filter(Column::Position.gt(after))
+                .filter(Column::Position.lte(until))
+                .order_by_asc(Column::Position)
+                .into_tuple()
+                .all(self.reader())
+                .await?;
+            entries.extend(rows.into_iter().map(KeyedEntry::from));
+            after = until;
+        }
+        Ok(entries)
     }
 
     /// Every entry naming `npn` whose time is at most `until` (µs), with

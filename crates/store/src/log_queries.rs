@@ -492,10 +492,21 @@ impl Store {
         Ok(bodies.map_err(store_direct::DirectError::from)?)
     }
 
-    /// How many entries could not be folded.
+    /// How many entries this release could not fold, leaving out the
+    /// sender portal's test messages (see [`Store::count_test_deliveries`]).
     pub async fn count_unfolded(&self) -> Result<u64, StoreError> {
         Ok(EventLog::find()
             .filter(event_log::Column::UnfoldedReason.is_not_null())
+            .filter(event_log::Column::UnfoldedReason.ne(agentsync_events::TEST_DELIVERY))
+            .count(self.reader())
+            .await?)
+    }
+
+    /// How many entries are the sender portal's test messages (`svix.ping`):
+    /// kept like every verified delivery, but not events.
+    pub async fn count_test_deliveries(&self) -> Result<u64, StoreError> {
+        Ok(EventLog::find()
+            .filter(event_log::Column::UnfoldedReason.eq(agentsync_events::TEST_DELIVERY))
             .count(self.reader())
             .await?)
     }

@@ -294,18 +294,28 @@ fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, StoreError>) {
 }
 
 impl Store {
-    /// Appends a batch directly, in one transaction on a blocking thread,
-    /// with the same duplicate rules as the writer and no projection, for
-    /// bulk loads (`import`, which rebuilds afterwards) that do not need
-    /// per-delivery answers. Use it only where no [`LogWriter`] of this
-    /// process is running: SQLite serialises the two, but the writer's
-    /// gate does not see it.
+    /// Appends a batch in one transaction on this process's direct writer,
+    /// with the same duplicate rules as the [`LogWriter`], and runs `hook`
+    /// inside that transaction like the writer does: for bulk loads
+    /// (`import`) that do not need per-delivery answers. With the live
+    /// fold as the hook, the projection stays equal to a rebuild of the log
+    /// after every batch, whoever else appends to the same database.
+    pub async fn append_batch_with(
+        &self,
+        entries: Vec<NewEntry>,
+        hook: Arc<dyn AppendHook>,
+    ) -> Result<Vec<AppendOutcome>, StoreError> {
+        self.on_direct_writer(move |writer| commit_batch(writer, hook.as_ref(), entries))
+            .await
+    }
+
+    /// [`Store::append_batch_with`] without a projection: only for a log
+    /// that nothing folds (tests of the log and of rebuilds).
     pub async fn append_batch(
         &self,
         entries: Vec<NewEntry>,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
-        self.on_direct_writer(move |writer| commit_batch(writer, &NoHook, entries))
-            .await
+        self.append_batch_with(entries, Arc::new(NoHook)).await
     }
 
     /// Runs `work` in one immediate transaction of a direct writer, on a

@@ -1,7 +1,10 @@
-//! Signing secrets: `whsec_<base64>` keys, one or several (rotation).
+//! The keys a receiver verifies with: `whsec_<base64>` HMAC secrets and
+//! `whpk_<base64>` ed25519 public keys, one or several (rotation).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+
+use crate::ed25519::{PUBLIC_KEY_PREFIX, PublicKey, is_signing_key};
 
 /// The prefix Standard Webhooks puts in front of a symmetric secret.
 const SECRET_PREFIX: &str = "whsec_";
@@ -19,6 +22,21 @@ pub enum SecretError {
     /// A secret was not standard, padded base64.
     #[error("secret number {0} is not valid standard base64 (padded, '+' and '/')")]
     NotBase64(usize),
+    /// A `whpk_` key was not 32 bytes of standard base64 naming an ed25519
+    /// public key.
+    #[error(
+        "secret number {0} is not an ed25519 public key: whpk_ must be followed by the standard base64 of 32 bytes"
+    )]
+    NotAPublicKey(usize),
+    /// A `whsk_` key was not 32 or 64 bytes of standard base64 forming an
+    /// ed25519 signing key.
+    #[error("secret number {0} is not an ed25519 signing key (whsk_ and the base64 of 64 bytes)")]
+    NotASigningKey(usize),
+    /// A `whsk_` signing key was given where a receiver needs the public key.
+    #[error(
+        "secret number {0} is a whsk_ signing key, which only the sender may hold: configure its whpk_ public key instead"
+    )]
+    SigningKeyGiven(usize),
 }
 
 /// One HMAC key, decoded. `Debug` never shows the key bytes, so a secret can
@@ -72,40 +90,77 @@ impl Secret {
     }
 }
 
-/// Every secret that may have signed a delivery to one endpoint: during a
-/// rotation the old and the new secret are both valid.
+/// One key a delivery may be verified with: an HMAC secret checks `v1`
+/// entries, an ed25519 public key `v1a` entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerificationKey {
+    /// `whsec_…`: Standard Webhooks' symmetric scheme.
+    Hmac(Secret),
+    /// `whpk_…`: Standard Webhooks' asymmetric scheme.
+    Ed25519(PublicKey),
+}
+
+impl VerificationKey {
+    fn parse_numbered(text: &str, number: usize) -> Result<Self, SecretError> {
+        if is_signing_key(text) {
+            return Err(SecretError::SigningKeyGiven(number));
+        }
+        match text.strip_prefix(PUBLIC_KEY_PREFIX) {
+            Some(encoded) => PublicKey::decode(encoded)
+                .map(Self::Ed25519)
+                .ok_or(SecretError::NotAPublicKey(number)),
+            None => Secret::parse_numbered(text, number).map(Self::Hmac),
+        }
+    }
+}
+
+/// The keys of a list held in one variable: separated by whitespace or
+/// commas.
+pub(crate) fn split_keys(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|part| !part.is_empty())
+}
+
+/// Every key that may have signed a delivery to one endpoint: during a
+/// rotation the old and the new are both valid, and HMAC secrets and
+/// public keys may be mixed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SecretSet {
-    secrets: Vec<Secret>,
+    keys: Vec<VerificationKey>,
 }
 
 impl SecretSet {
-    /// Parses a list of secrets separated by whitespace or commas, as held in
-    /// one environment variable.
+    /// Parses a list of keys separated by whitespace or commas, as held in
+    /// one environment variable: `whsec_` secrets (the prefix is optional)
+    /// and `whpk_` public keys. A `whsk_` signing key is refused.
     pub fn parse(text: &str) -> Result<Self, SecretError> {
-        let secrets = text
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|part| !part.is_empty())
+        let keys = split_keys(text)
             .enumerate()
-            .map(|(index, part)| Secret::parse_numbered(part, index + 1))
+            .map(|(index, part)| VerificationKey::parse_numbered(part, index + 1))
             .collect::<Result<Vec<_>, _>>()?;
-        if secrets.is_empty() {
+        if keys.is_empty() {
             return Err(SecretError::Missing);
         }
-        Ok(Self { secrets })
+        Ok(Self { keys })
     }
 
-    /// A set holding exactly one secret.
+    /// A set holding exactly one HMAC secret.
     pub fn single(secret: Secret) -> Self {
         Self {
-            secrets: vec![secret],
+            keys: vec![VerificationKey::Hmac(secret)],
         }
     }
 
-    /// The secrets, in the order they were configured; the first one is the
-    /// one a sender signs with.
-    pub fn secrets(&self) -> &[Secret] {
-        &self.secrets
+    /// A set holding exactly one public key.
+    pub fn single_public(key: PublicKey) -> Self {
+        Self {
+            keys: vec![VerificationKey::Ed25519(key)],
+        }
+    }
+
+    /// The keys, in the order they were configured.
+    pub fn keys(&self) -> &[VerificationKey] {
+        &self.keys
     }
 }
 
@@ -139,7 +194,7 @@ mod tests {
         let set = SecretSet::parse(
             " whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,\n whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD ",
         );
-        assert_eq!(set.map(|s| s.secrets().len()), Ok(2));
+        assert_eq!(set.map(|s| s.keys().len()), Ok(2));
         assert_eq!(SecretSet::parse(" , "), Err(SecretError::Missing));
         assert_eq!(
             SecretSet::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw,whsec_"),
@@ -154,6 +209,24 @@ mod tests {
         assert!(!error.to_string().contains("MfKQ9r8"));
         let secret = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid");
         assert!(!format!("{secret:?}").contains("MfKQ9r8"));
+    }
+
+    #[test]
+    fn public_keys_mix_with_secrets_and_signing_keys_are_refused() {
+        let signing = crate::SigningKey::from_seed([5; 32]);
+        let public = signing.public_key().to_whpk();
+        let set = SecretSet::parse(&format!("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw {public}"))
+            .expect("a mix is valid");
+        assert!(matches!(set.keys()[1], VerificationKey::Ed25519(_)));
+        let whsk = signing.to_whsk();
+        let error = SecretSet::parse(&format!("{public},{whsk}")).expect_err("signing key");
+        assert_eq!(error, SecretError::SigningKeyGiven(2));
+        assert!(!error.to_string().contains(&whsk[5..15]));
+        assert!(error.to_string().contains("whpk_"));
+        assert_eq!(
+            SecretSet::parse("whpk_AAAA"),
+            Err(SecretError::NotAPublicKey(1))
+        );
     }
 
     #[test]

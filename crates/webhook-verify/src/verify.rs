@@ -1,7 +1,10 @@
 //! The verification decision: accept a delivery or say precisely why not.
 
-use crate::secret::SecretSet;
-use crate::signature::{HMAC_VERSION, parse_signature_header, signature_matches};
+use crate::secret::{SecretSet, VerificationKey};
+use crate::signature::{
+    HMAC_VERSION, MAX_SIGNATURE_ENTRIES, SignatureEntry, claimed_tag, expected_tag, is_ed25519,
+    parse_signature_header, signed_content, tags_equal,
+};
 
 /// The Standard Webhooks default: a timestamp may be this far from `now`,
 /// in either direction, before a delivery is treated as a replay.
@@ -26,8 +29,8 @@ pub struct VerifiedDelivery {
     pub webhook_id: String,
     /// The signed timestamp, in seconds since the Unix epoch.
     pub timestamp: i64,
-    /// Which configured secret matched (0 is the first): shows when a rotated
-    /// secret is still in use.
+    /// Which configured key matched (0 is the first): shows when a rotated
+    /// key is still in use.
     pub secret_index: usize,
 }
 
@@ -45,6 +48,12 @@ pub enum Rejection {
     /// The signature header has no `version,signature` entry at all.
     #[error("the webhook-signature header has no 'version,signature' entry")]
     MalformedSignatureHeader,
+    /// The signature header has more entries than a sender ever writes.
+    #[error("the webhook-signature header has more than {max} entries")]
+    TooManySignatures {
+        /// The bound in force.
+        max: usize,
+    },
     /// The timestamp is older than the tolerance: a replay or a stuck queue.
     #[error("the webhook-timestamp is {age_secs} s old, more than the {tolerance_secs} s allowed")]
     TimestampTooOld {
@@ -63,8 +72,9 @@ pub enum Rejection {
         /// The tolerance in force.
         tolerance_secs: u64,
     },
-    /// No `v1` entry matches any configured secret.
-    #[error("no v1 signature matches a configured secret")]
+    /// No `v1` entry matches a configured secret, and no `v1a` entry a
+    /// configured public key.
+    #[error("no signature matches a configured key")]
     NoMatchingSignature,
 }
 
@@ -74,7 +84,10 @@ impl Rejection {
     pub fn is_malformed(&self) -> bool {
         matches!(
             self,
-            Self::MissingHeader(_) | Self::InvalidTimestamp | Self::MalformedSignatureHeader
+            Self::MissingHeader(_)
+                | Self::InvalidTimestamp
+                | Self::MalformedSignatureHeader
+                | Self::TooManySignatures { .. }
         )
     }
 }
@@ -82,9 +95,14 @@ impl Rejection {
 /// Verifies one delivery over the exact bytes received.
 ///
 /// Checks run from cheapest to dearest: headers present, timestamp an
-/// integer, signature header well-formed, timestamp within `tolerance_secs`
-/// of `now` (seconds since the epoch), then the HMAC of every `v1` entry
-/// against every secret. Any match accepts; other version tags are skipped.
+/// integer, signature header well-formed with at most
+/// [`MAX_SIGNATURE_ENTRIES`] entries, timestamp within `tolerance_secs` of
+/// `now` (seconds since the epoch), then the signatures. Each HMAC secret's
+/// tag is computed once and compared with every `v1` entry, so the cost
+/// does not grow with the number of entries; each public key checks the
+/// `v1a` entries. Any match accepts; other version tags are skipped. The
+/// work is one pass over the body per configured secret, plus one per
+/// public key and `v1a` entry.
 pub fn verify(
     headers: DeliveryHeaders<'_>,
     body: &[u8],
@@ -99,28 +117,80 @@ pub fn verify(
     let timestamp: i64 = timestamp_text
         .parse()
         .map_err(|_| Rejection::InvalidTimestamp)?;
-    let entries = parse_signature_header(signature_header);
+    let entries = parse_signature_header(signature_header).ok_or(Rejection::TooManySignatures {
+        max: MAX_SIGNATURE_ENTRIES,
+    })?;
     if entries.is_empty() {
         return Err(Rejection::MalformedSignatureHeader);
     }
     check_freshness(timestamp, now, tolerance_secs)?;
 
-    let v1_signatures = entries
+    let delivery = Delivery {
+        webhook_id,
+        timestamp,
+        body,
+    };
+    let matched =
+        matching_key(secrets, &entries, &delivery).ok_or(Rejection::NoMatchingSignature)?;
+    Ok(VerifiedDelivery {
+        webhook_id: webhook_id.to_owned(),
+        timestamp,
+        secret_index: matched,
+    })
+}
+
+/// What is signed, before it is put together.
+struct Delivery<'a> {
+    webhook_id: &'a str,
+    timestamp: i64,
+    body: &'a [u8],
+}
+
+/// The index of the first configured key that one of `entries` matches.
+fn matching_key(
+    secrets: &SecretSet,
+    entries: &[SignatureEntry<'_>],
+    delivery: &Delivery<'_>,
+) -> Option<usize> {
+    let claimed_tags: Vec<[u8; 32]> = entries
         .iter()
         .filter(|entry| entry.version == HMAC_VERSION)
-        .map(|entry| entry.signature);
-    for signature in v1_signatures {
-        for (secret_index, secret) in secrets.secrets().iter().enumerate() {
-            if signature_matches(secret, webhook_id, timestamp, body, signature) {
-                return Ok(VerifiedDelivery {
-                    webhook_id: webhook_id.to_owned(),
-                    timestamp,
-                    secret_index,
-                });
+        .filter_map(|entry| claimed_tag(entry.signature))
+        .collect();
+    let ed25519_signatures: Vec<&str> = entries
+        .iter()
+        .filter(|entry| is_ed25519(entry))
+        .map(|entry| entry.signature)
+        .collect();
+    // The ed25519 message is one buffer; it is built only when needed.
+    let mut content: Option<Vec<u8>> = None;
+    secrets.keys().iter().position(|key| match key {
+        VerificationKey::Hmac(secret) => {
+            if claimed_tags.is_empty() {
+                return false;
             }
+            let expected = expected_tag(
+                secret,
+                delivery.webhook_id,
+                delivery.timestamp,
+                delivery.body,
+            );
+            claimed_tags
+                .iter()
+                .any(|claimed| tags_equal(&expected, claimed))
         }
-    }
-    Err(Rejection::NoMatchingSignature)
+        VerificationKey::Ed25519(public_key) => {
+            if ed25519_signatures.is_empty() {
+                return false;
+            }
+            let message = content.get_or_insert_with(|| {
+                signed_content(delivery.webhook_id, delivery.timestamp, delivery.body)
+            });
+            ed25519_signatures
+                .iter()
+                .any(|signature| public_key.signed(message, signature))
+        }
+    })
 }
 
 fn required<'a>(value: Option<&'a str>, name: &'static str) -> Result<&'a str, Rejection> {

@@ -1,7 +1,10 @@
 //! Properties of the verifier over random deliveries, secrets and clocks.
 
 use proptest::prelude::*;
-use webhook_verify::{DeliveryHeaders, Rejection, Secret, SecretSet, sign, verify};
+use webhook_verify::{
+    DeliveryHeaders, MAX_SIGNATURE_ENTRIES, Rejection, Secret, SecretSet, Signer, SigningKey, sign,
+    verify,
+};
 
 const TOLERANCE: u64 = 300;
 
@@ -15,6 +18,17 @@ fn headers<'a>(id: &'a str, timestamp: &'a str, signature: &'a str) -> DeliveryH
 
 fn secret_strategy() -> impl Strategy<Value = Secret> {
     proptest::collection::vec(any::<u8>(), 1..64).prop_map(Secret::from_bytes)
+}
+
+fn signing_key_strategy() -> impl Strategy<Value = SigningKey> {
+    any::<[u8; 32]>().prop_map(SigningKey::from_seed)
+}
+
+/// A key pair from the operating system's randomness, as a sender makes one.
+fn fresh_signing_key() -> SigningKey {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("the OS has randomness");
+    SigningKey::from_seed(seed)
 }
 
 proptest! {
@@ -82,6 +96,55 @@ proptest! {
             .expect("generated secrets are valid");
         let verified = verify(headers("msg_1", "50", &signature), b"{}", &set, 50, TOLERANCE);
         prop_assert!(verified.is_ok());
+    }
+
+    #[test]
+    fn a_v1a_signed_delivery_verifies_and_any_changed_byte_does_not(
+        key in signing_key_strategy(),
+        body in proptest::collection::vec(any::<u8>(), 1..256),
+        index in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+    ) {
+        let signature = Signer::Ed25519(key.clone()).sign("msg_1", 1_000, &body);
+        let secrets = SecretSet::single_public(key.public_key());
+        let verified = verify(headers("msg_1", "1000", &signature), &body, &secrets, 1_000, TOLERANCE);
+        prop_assert!(verified.is_ok());
+        let mut tampered = body.clone();
+        let at = index.index(tampered.len());
+        tampered[at] ^= flip;
+        let result = verify(headers("msg_1", "1000", &signature), &tampered, &secrets, 1_000, TOLERANCE);
+        prop_assert_eq!(result, Err(Rejection::NoMatchingSignature));
+    }
+
+    #[test]
+    fn any_key_of_a_mixed_set_verifies_its_own_scheme_only(
+        secret in secret_strategy(),
+        key in signing_key_strategy(),
+        other in signing_key_strategy(),
+        use_hmac in any::<bool>(),
+    ) {
+        prop_assume!(key.public_key() != other.public_key());
+        let set = SecretSet::parse(&format!("{} {}", secret.to_whsec(), key.public_key().to_whpk()))
+            .expect("generated keys are valid");
+        let (signer, index) = if use_hmac {
+            (Signer::Hmac(secret), 0)
+        } else {
+            (Signer::Ed25519(key), 1)
+        };
+        let signature = signer.sign("msg_1", 50, b"{}");
+        let verified = verify(headers("msg_1", "50", &signature), b"{}", &set, 50, TOLERANCE);
+        prop_assert_eq!(verified.map(|v| v.secret_index), Ok(index));
+        // A v1a signature by a key not in the set is a forgery, and a v1a
+        // signature relabelled v1 (or the reverse) never matches.
+        let foreign = Signer::Ed25519(other).sign("msg_1", 50, b"{}");
+        let body: &[u8] = b"{}";
+        prop_assert!(verify(headers("msg_1", "50", &foreign), body, &set, 50, TOLERANCE).is_err());
+        let relabelled = match signature.split_once(',') {
+            Some(("v1", rest)) => format!("v1a,{rest}"),
+            Some((_, rest)) => format!("v1,{rest}"),
+            None => signature.clone(),
+        };
+        prop_assert!(verify(headers("msg_1", "50", &relabelled), body, &set, 50, TOLERANCE).is_err());
     }
 
     #[test]
@@ -154,4 +217,86 @@ fn malformed_values_are_told_apart_from_forgeries() {
     assert_eq!(check("10", "v2,abc"), Err(Rejection::NoMatchingSignature));
     assert!(Rejection::InvalidTimestamp.is_malformed());
     assert!(!Rejection::NoMatchingSignature.is_malformed());
+}
+
+#[test]
+fn a_fresh_key_pair_signs_and_its_public_key_verifies() {
+    let key = fresh_signing_key();
+    let whpk = key.public_key().to_whpk();
+    let secrets = SecretSet::parse(&whpk).expect("a whpk_ key is a receiver's key");
+    let signer = Signer::parse(&key.to_whsk()).expect("a whsk_ key is a sender's key");
+    let body = br#"{"type":"producersync.npn.activated"}"#;
+    let signature = signer.sign("msg_fresh", 77, body);
+    assert!(signature.starts_with("v1a,"));
+    let verified = verify(
+        headers("msg_fresh", "77", &signature),
+        body,
+        &secrets,
+        77,
+        TOLERANCE,
+    );
+    assert_eq!(verified.map(|v| v.secret_index), Ok(0));
+    let other = fresh_signing_key();
+    let secrets = SecretSet::single_public(other.public_key());
+    assert_eq!(
+        verify(
+            headers("msg_fresh", "77", &signature),
+            body,
+            &secrets,
+            77,
+            TOLERANCE
+        ),
+        Err(Rejection::NoMatchingSignature)
+    );
+}
+
+#[test]
+fn a_valid_signature_in_the_last_allowed_entry_is_accepted() {
+    let secret = Secret::from_bytes(b"rotation key".to_vec());
+    let secrets = SecretSet::single(secret.clone());
+    let valid = sign(&secret, "msg", 10, b"{}");
+    let mut entries =
+        vec!["v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; MAX_SIGNATURE_ENTRIES - 1];
+    entries.push(&valid);
+    let header = entries.join(" ");
+    let verified = verify(
+        headers("msg", "10", &header),
+        b"{}",
+        &secrets,
+        10,
+        TOLERANCE,
+    );
+    assert!(verified.is_ok());
+    let over = format!("v1,AAAA {header}");
+    assert_eq!(
+        verify(headers("msg", "10", &over), b"{}", &secrets, 10, TOLERANCE),
+        Err(Rejection::TooManySignatures {
+            max: MAX_SIGNATURE_ENTRIES
+        })
+    );
+    assert!(
+        Rejection::TooManySignatures {
+            max: MAX_SIGNATURE_ENTRIES
+        }
+        .is_malformed()
+    );
+}
+
+#[test]
+fn too_many_entries_are_refused_before_the_timestamp_is_judged() {
+    // The bound is decided before anything costly, also for a stale request.
+    let secrets = SecretSet::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").expect("valid");
+    let header = vec!["v1,AAAA"; 12_000].join(" ");
+    assert_eq!(
+        verify(
+            headers("msg", "1", &header),
+            b"",
+            &secrets,
+            1_000_000,
+            TOLERANCE
+        ),
+        Err(Rejection::TooManySignatures {
+            max: MAX_SIGNATURE_ENTRIES
+        })
+    );
 }

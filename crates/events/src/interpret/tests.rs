@@ -44,6 +44,41 @@ fn absent_timestamp_is_allowed() {
 }
 
 #[test]
+fn portal_test_messages_are_test_deliveries_not_events() {
+    for body in [
+        br#"{"success": true}"#.to_vec(),
+        br#"{"success":true}"#.to_vec(),
+        br#"{"id":"msg_1","type":"svix.ping","data":{"success":true}}"#.to_vec(),
+    ] {
+        assert_eq!(
+            interpret(&body).outcome,
+            Err(NotUnderstood::TestDelivery),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    // Anything else stays what it was.
+    for (body, reason) in [
+        (json!({"success": false}), NotUnderstood::NotAnEnvelope),
+        (
+            json!({"success": true, "x": 1}),
+            NotUnderstood::NotAnEnvelope,
+        ),
+        (
+            json!({"id": "e", "type": "svix.other", "data": {}}),
+            NotUnderstood::UnknownType,
+        ),
+    ] {
+        assert_eq!(interpret_json(body).outcome, Err(reason));
+    }
+    assert_eq!(NotUnderstood::TestDelivery.code(), TEST_DELIVERY);
+    assert_eq!(
+        NotUnderstood::from_code(TEST_DELIVERY),
+        Some(NotUnderstood::TestDelivery)
+    );
+}
+
+#[test]
 fn each_reason_is_reported() {
     let cases = [
         (json!([1, 2]), NotUnderstood::NotAnEnvelope),

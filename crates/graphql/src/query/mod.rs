@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 
 use crate::ApiContext;
 use crate::error::{ApiError, ApiResult};
-use crate::limits::{connection_complexity, page_size};
+use crate::limits::{
+    LOG_SCAN_COST, PRODUCER_LOG_COST, PROJECTION_SCAN_COST, connection_complexity, page_size,
+    scan_complexity,
+};
 use crate::types::{
     EventConnection, Producer, ProducerConnection, ProducerStatus, ProjectionStatus, RebuildResult,
     Stats, StringList, TypeCount, by_reason, datetime, event_page,
@@ -42,6 +45,9 @@ fn producer_from(row: &event_store::ProducerRow) -> ApiResult<Producer> {
 impl QueryRoot {
     /// One producer by NPN, or null when no event has named it. With
     /// `asOf`, its state as of that moment, folded from the log up to it.
+    #[graphql(
+        complexity = "if as_of.is_some() { scan_complexity(PRODUCER_LOG_COST, child_complexity) } else { 1 + child_complexity }"
+    )]
     async fn producer(
         &self,
         ctx: &Context<'_>,
@@ -62,7 +68,9 @@ impl QueryRoot {
     }
 
     /// Producers by NPN, optionally with one status, a page at a time.
-    #[graphql(complexity = "connection_complexity(child_complexity, first)")]
+    #[graphql(
+        complexity = "scan_complexity(PROJECTION_SCAN_COST, connection_complexity(child_complexity, first))"
+    )]
     async fn producers(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +111,9 @@ impl QueryRoot {
     }
 
     /// Every active NPN, sorted. With `asOf`, as of that moment.
+    #[graphql(
+        complexity = "if as_of.is_some() { LOG_SCAN_COST } else { PROJECTION_SCAN_COST } + child_complexity"
+    )]
     async fn active_npns(
         &self,
         ctx: &Context<'_>,
@@ -124,7 +135,9 @@ impl QueryRoot {
     }
 
     /// The event log, oldest first, optionally for one NPN and/or one type.
-    #[graphql(complexity = "connection_complexity(child_complexity, first)")]
+    #[graphql(
+        complexity = "scan_complexity(if event_type.is_some() { LOG_SCAN_COST } else if npn.is_some() { PRODUCER_LOG_COST } else { 0 }, connection_complexity(child_complexity, first))"
+    )]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -140,6 +153,7 @@ impl QueryRoot {
     }
 
     /// The active population at the end of each bucket of `[from, to)`.
+    #[graphql(complexity = "scan_complexity(LOG_SCAN_COST, child_complexity)")]
     async fn active_count_series(
         &self,
         ctx: &Context<'_>,
@@ -152,6 +166,7 @@ impl QueryRoot {
 
     /// Activations, deactivations, profile changes and refused deliveries
     /// per bucket of `[from, to)`, from the log.
+    #[graphql(complexity = "scan_complexity(LOG_SCAN_COST, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -193,6 +208,7 @@ impl QueryRoot {
     }
 
     /// Counts for dashboards.
+    #[graphql(complexity = "scan_complexity(LOG_SCAN_COST, child_complexity)")]
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
         let api = api(ctx)?;
         let db = api.store.reader();
@@ -216,6 +232,11 @@ impl QueryRoot {
                 })
                 .collect(),
             unfolded_events: api.store.count_unfolded().await.map_err(ApiError::from)?,
+            test_deliveries: api
+                .store
+                .count_test_deliveries()
+                .await
+                .map_err(ApiError::from)?,
             last_run_date: global.run_date.map(|run| run.value),
             last_delivery_at: api
                 .store

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::ApiContext;
 use crate::error::ApiError;
-use crate::limits::connection_complexity;
+use crate::limits::{PRODUCER_LOG_COST, connection_complexity, scan_complexity};
 use crate::types::event::{EventConnection, TotalCountFields, event_page};
 use crate::types::{datetime, masked};
 
@@ -198,7 +198,9 @@ impl Producer {
             .await
     }
     /// This producer's events, oldest first, including late and unfolded ones.
-    #[graphql(complexity = "connection_complexity(child_complexity, first)")]
+    #[graphql(
+        complexity = "scan_complexity(PRODUCER_LOG_COST, connection_complexity(child_complexity, first))"
+    )]
     async fn history(
         &self,
         ctx: &Context<'_>,

@@ -62,8 +62,10 @@ pub struct Stats {
     pub events_in_log: i64,
     /// Entries per event type.
     pub events_by_type: Vec<TypeCount>,
-    /// Entries this release could not fold.
+    /// Entries this release could not fold (test deliveries not included).
     pub unfolded_events: u64,
+    /// The sender portal's test messages (`svix.ping`), kept but not events.
+    pub test_deliveries: u64,
     /// The last `producersync.updates_available` runDate.
     pub last_run_date: Option<String>,
     /// When the latest delivery was received.
