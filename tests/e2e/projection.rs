@@ -309,7 +309,7 @@ async fn pagination_walks_every_producer_exactly_once() {
 }
 
 /// Every query a dashboard might make, for before/after comparisons.
-const EVERYTHING: &str = r#"{
+pub(crate) const EVERYTHING: &str = r#"{
   activeNpns
   producers(first: 100) { totalCount edges { cursor node { npn status lastActivatedAt lastDeactivatedAt
     firstEventAt lastEventAt eventCount deleted profile addresses { id fields } phones { id fields }
@@ -494,7 +494,7 @@ async fn direct_reads_agree_with_the_pool_across_a_rebuild() {
 }
 
 /// The current generation's rows, as stored: NPN, status, state document.
-async fn current_states(server: &TestServer) -> Vec<(String, String, String)> {
+pub(crate) async fn current_states(server: &TestServer) -> Vec<(String, String, String)> {
     let store = server.store().await;
     event_store::projection_queries::current_producers_page(store.reader(), None, None, 100_000)
         .await

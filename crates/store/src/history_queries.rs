@@ -38,8 +38,10 @@ type KeyRow = (
     i64,
 );
 
-/// The positions one statement of a whole-log read covers.
-pub const POSITIONS_PER_READ: i64 = 50_000;
+/// The positions one statement of a whole-log read covers. SQLite may
+/// sort a statement's rows before it returns the first one, and a given-up
+/// request waits for that; 10,000 rows keep it to milliseconds.
+pub const POSITIONS_PER_READ: i64 = 10_000;
 
 const KEY_COLUMNS: [Column; 6] = [
     Column::Position,
