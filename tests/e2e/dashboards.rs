@@ -542,7 +542,7 @@ async fn status_page_and_graphiql_in_a_real_browser() {
     let browser_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     assert!(
         browser_dir.join("node_modules/playwright-core").exists(),
-        "run `npm ci --prefix tests/browser` first (.ci/run does)"
+        "run scripts/test (the README's test command), which installs playwright-core with `npm ci --prefix tests/browser`"
     );
     let artifacts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("artifacts/browser");
     let expected = json!({"active": "2", "inactive": "1", "activeNpns": ["1001", "1002"],

@@ -10,7 +10,7 @@ use crate::support::*;
 
 /// An NDJSON line for one event of NPN `npn`.
 fn line(n: usize, npn: usize) -> String {
-    let event_type = if n % 3 == 0 {
+    let event_type = if n.is_multiple_of(3) {
         "producersync.npn.deactivated"
     } else {
         "producersync.npn.activated"
@@ -68,12 +68,12 @@ async fn an_import_during_live_ingest_leaves_the_projection_equal_to_a_rebuild()
     let url = server.config.database_url.clone();
     let import =
         tokio::spawn(async move { producer_projector::import::import_file(&url, &file).await });
-    let mut live = 0;
+    let mut live: usize = 0;
     while live < 30 || !import.is_finished() {
         send(
             &server,
             &format!("live{live}"),
-            if live % 4 == 0 {
+            if live.is_multiple_of(4) {
                 "producersync.npn.deactivated"
             } else {
                 "producersync.npn.activated"

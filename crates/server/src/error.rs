@@ -41,6 +41,10 @@ pub enum ApiError {
     /// sender retries rather than waits past its deadline.
     #[error("the service is at capacity; retry later")]
     Overloaded,
+    /// The work was stopped before it finished (the verifying thread
+    /// ended, as when the service shuts down).
+    #[error("the delivery was interrupted; retry later")]
+    Interrupted,
     /// No such route.
     #[error("no such endpoint")]
     NotFound,
@@ -57,9 +61,10 @@ impl ApiError {
             Self::Rejected(_) => StatusCode::UNAUTHORIZED,
             Self::HeaderEncoding(_) | Self::BodyUnreadable => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::StoreUnavailable | Self::DeadlineExceeded | Self::Overloaded => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::StoreUnavailable
+            | Self::DeadlineExceeded
+            | Self::Overloaded
+            | Self::Interrupted => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
@@ -84,6 +89,7 @@ impl ApiError {
             Self::StoreUnavailable => "store_unavailable",
             Self::DeadlineExceeded => "commit_deadline_exceeded",
             Self::Overloaded => "overloaded",
+            Self::Interrupted => "interrupted",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
         }

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use event_store::{AppendOutcome, NewEntry};
 use http_body_util::LengthLimitError;
 use serde::Serialize;
-use webhook_verify::{DeliveryHeaders, Rejection, SecretSet, VerifiedDelivery, verify};
+use webhook_verify::{DeliveryHeaders, Rejection, SecretSet, verify};
 
 use crate::config::Endpoint;
 use crate::error::ApiError;
@@ -89,15 +89,8 @@ async fn accept_delivery(
         now_secs: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
         tolerance_secs: state.config.tolerance_secs,
     };
-    let verified = verify_off_the_workers(check, delivery_headers, &body).await?;
-
     let received_at = i64::try_from(now.as_micros()).unwrap_or(i64::MAX);
-    let entry = NewEntry::interpreted(
-        verified.webhook_id,
-        received_at,
-        endpoint.path(),
-        body.to_vec(),
-    );
+    let entry = verify_and_interpret(check, delivery_headers, body, endpoint, received_at).await?;
     let outcome = state
         .writer
         .append(entry)
@@ -116,12 +109,12 @@ async fn accept_delivery(
     Ok(Json(ack))
 }
 
-/// Bodies up to this size are verified on the async worker: hashing 64 KiB
-/// takes well under a millisecond per key. Larger ones are hashed on a
-/// blocking thread, so a flood of large unsigned bodies cannot starve
-/// other requests (or the answer deadline, which cannot interrupt a
-/// computation on a worker).
-const VERIFY_INLINE_MAX_BYTES: usize = 64 * 1024;
+/// Bodies up to this size are verified and interpreted on the async
+/// worker: hashing 64 KiB takes well under a millisecond per key. Larger
+/// ones are handled on a blocking thread, so a flood of large unsigned
+/// bodies cannot starve other requests (or the answer deadline, which
+/// cannot interrupt a computation on a worker).
+const INLINE_MAX_BYTES: usize = 64 * 1024;
 
 /// What a delivery is verified against.
 #[derive(Clone, Copy)]
@@ -131,29 +124,36 @@ struct SignatureCheck<'a> {
     tolerance_secs: u64,
 }
 
-/// Verifies a delivery; a large body is verified on a blocking thread.
-/// The verifier's own bound on signature entries keeps the work to one
+/// Verifies a delivery and, once it is authentic, interprets it into the
+/// entry to append; a large body is handled on a blocking thread. The
+/// verifier's own bound on signature entries keeps verification to one
 /// pass over the body per configured key.
-async fn verify_off_the_workers(
+async fn verify_and_interpret(
     check: SignatureCheck<'_>,
     headers: DeliveryHeaders<'_>,
-    body: &bytes::Bytes,
-) -> Result<VerifiedDelivery, ApiError> {
+    body: bytes::Bytes,
+    endpoint: Endpoint,
+    received_at: i64,
+) -> Result<NewEntry, ApiError> {
     let (now_secs, tolerance_secs) = (check.now_secs, check.tolerance_secs);
-    let run = move |headers: DeliveryHeaders<'_>, body: &[u8], secrets: &SecretSet| {
-        verify(headers, body, secrets, now_secs, tolerance_secs)
+    let run = move |headers: DeliveryHeaders<'_>, body: bytes::Bytes, secrets: &SecretSet| {
+        let verified = verify(headers, &body, secrets, now_secs, tolerance_secs)?;
+        Ok::<_, Rejection>(NewEntry::interpreted(
+            verified.webhook_id,
+            received_at,
+            endpoint.path(),
+            body.to_vec(),
+        ))
     };
-    if body.len() <= VERIFY_INLINE_MAX_BYTES {
+    if body.len() <= INLINE_MAX_BYTES {
         return Ok(run(headers, body, check.secrets)?);
     }
     let owned = OwnedHeaders::from(headers);
     let secrets = check.secrets.clone();
-    let body = body.clone();
-    let result: Result<VerifiedDelivery, Rejection> =
-        tokio::task::spawn_blocking(move || run(owned.borrowed(), &body, &secrets))
-            .await
-            .map_err(|_| ApiError::StoreUnavailable)?;
-    Ok(result?)
+    let entry = tokio::task::spawn_blocking(move || run(owned.borrowed(), body, &secrets))
+        .await
+        .map_err(|_| ApiError::Interrupted)?;
+    Ok(entry?)
 }
 
 /// The three header values, owned, to move to a blocking thread.
