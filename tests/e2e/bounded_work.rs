@@ -7,10 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use event_store::{NewEntry, Store, StoreOptions};
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::support::*;
 
@@ -270,43 +269,6 @@ async fn fields_that_read_the_log_are_priced_and_given_up_work_stops() {
     server.stop().await;
 }
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn open_socket(server: &TestServer) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", server.address)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket connects");
-    socket
-}
-
-/// The next message that is not a ping: a JSON text, or a close frame's
-/// code and reason.
-async fn next_frame(socket: &mut Socket) -> Result<Value, (u16, String)> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a message within 5 s")
-            .expect("socket open")
-            .expect("message");
-        match message {
-            Message::Text(text) => return Ok(serde_json::from_str(&text).expect("JSON")),
-            Message::Close(frame) => {
-                let frame = frame.expect("a close frame with a reason");
-                return Err((frame.code.into(), frame.reason.to_string()));
-            }
-            _ => {}
-        }
-    }
-}
-
 async fn send_json(socket: &mut Socket, value: Value) {
     socket
         .send(Message::text(value.to_string()))
@@ -321,9 +283,9 @@ async fn websocket_connections_and_subscriptions_are_bounded_with_a_reason() {
     config.limits.max_ws_connections = 2;
     config.limits.max_subscriptions = 3;
     let server = TestServer::start(config).await;
-    let mut first = open_socket(&server).await;
+    let (mut first, _) = open_socket(&server).await;
     let _second = open_socket(&server).await;
-    let mut third = open_socket(&server).await;
+    let (mut third, _) = open_socket(&server).await;
     let (code, reason) = next_frame(&mut third).await.expect_err("refused");
     assert_eq!(code, 1013);
     assert!(reason.contains("limit 2"), "{reason}");

@@ -3,35 +3,16 @@
 
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::support::*;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// Opens a graphql-transport-ws connection and starts one subscription.
 async fn subscribe(server: &TestServer, query: &str) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", server.address)
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    let (mut socket, response) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("websocket connects");
-    assert_eq!(
-        response
-            .headers()
-            .get("sec-websocket-protocol")
-            .and_then(|v| v.to_str().ok()),
-        Some("graphql-transport-ws")
-    );
+    let (mut socket, protocol) = open_socket(server).await;
+    assert_eq!(protocol.as_deref(), Some("graphql-transport-ws"));
     socket
         .send(Message::text(
             json!({"type": "connection_init"}).to_string(),
@@ -48,16 +29,7 @@ async fn subscribe(server: &TestServer, query: &str) -> Socket {
 }
 
 async fn next_message(socket: &mut Socket) -> Value {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
-            .await
-            .expect("a message within 5 s")
-            .expect("socket open")
-            .expect("message");
-        if let Message::Text(text) = message {
-            return serde_json::from_str(&text).expect("JSON message");
-        }
-    }
+    next_frame(socket).await.expect("a message, not a close")
 }
 
 #[tokio::test]

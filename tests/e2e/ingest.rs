@@ -10,15 +10,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn activated(id: &str, npn: &str) -> Vec<u8> {
-    envelope(
-        id,
-        "producersync.npn.activated",
-        "2025-07-24T22:51:05.206Z",
-        json!({"npn": npn}),
-    )
-}
-
 #[tokio::test]
 async fn accepted_delivery_is_logged_with_its_keys_and_raw_bytes() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -17,15 +17,6 @@ fn fresh_key_pair() -> SigningKey {
     SigningKey::from_seed(seed)
 }
 
-fn activated(id: &str, npn: &str) -> Vec<u8> {
-    envelope(
-        id,
-        "producersync.npn.activated",
-        "2025-07-24T22:51:05.206Z",
-        json!({"npn": npn}),
-    )
-}
-
 #[tokio::test]
 async fn v1a_deliveries_verify_against_configured_public_keys_beside_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -195,6 +195,64 @@ impl Answer {
     }
 }
 
+/// A `producersync.npn.activated` envelope for `npn`.
+pub fn activated(id: &str, npn: &str) -> Vec<u8> {
+    envelope(
+        id,
+        "producersync.npn.activated",
+        "2025-07-24T22:51:05.206Z",
+        serde_json::json!({"npn": npn}),
+    )
+}
+
+/// A WebSocket to the server.
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/graphql/ws` with the `graphql-transport-ws` protocol; returns
+/// the socket and the protocol the server chose.
+pub async fn open_socket(server: &TestServer) -> (Socket, Option<String>) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{}/graphql/ws", server.address)
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket connects");
+    let protocol = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (socket, protocol)
+}
+
+/// The next message that is not a ping: a JSON text, or a close frame's
+/// code and reason.
+pub async fn next_frame(socket: &mut Socket) -> Result<Value, (u16, String)> {
+    loop {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let message = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a message within 5 s")
+            .expect("socket open")
+            .expect("message");
+        match message {
+            Message::Text(text) => return Ok(serde_json::from_str(&text).expect("JSON")),
+            Message::Close(frame) => {
+                let frame = frame.expect("a close frame with a reason");
+                return Err((frame.code.into(), frame.reason.to_string()));
+            }
+            _ => {}
+        }
+    }
+}
+
 /// An envelope body with the given id, type, timestamp and data.
 pub fn envelope(id: &str, event_type: &str, timestamp: &str, data: Value) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({
