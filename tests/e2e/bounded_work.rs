@@ -31,15 +31,16 @@ fn poll_healthz(server: &TestServer, stop: Arc<AtomicBool>) -> tokio::task::Join
 }
 
 /// Posts `count` concurrent unsigned requests with a 1 MB body and a
-/// signature header of `entries` `v1,` entries; returns each one's status,
-/// code and time to answer.
+/// signature header of `entries` copies of `entry`; returns each one's
+/// status, code and time to answer.
 async fn unsigned_flood(
     server: &TestServer,
     count: usize,
+    entry: &str,
     entries: usize,
 ) -> Vec<(u16, String, Duration)> {
     let body = vec![b'a'; 1_000_000];
-    let signature = vec!["v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="; entries].join(" ");
+    let signature = vec![entry; entries].join(" ");
     let requests = (0..count).map(|n| {
         let headers = vec![
             ("webhook-id", format!("msg_flood_{entries}_{n}")),
@@ -73,11 +74,11 @@ async fn unsigned_signature_floods_are_answered_at_once_and_healthz_never_stalls
     let stop = Arc::new(AtomicBool::new(false));
     let poller = poll_healthz(&server, stop.clone());
     tokio::time::sleep(Duration::from_millis(120)).await;
-    // The reviewed attack: ~96 KB of `v1,` entries (12,000 of them; the
-    // base64 text here is 48 characters, so 2,000 make 96 KB).
-    let over_the_bound = unsigned_flood(&server, 8, 2_000).await;
-    // At the bound: 32 entries, each checked against both secrets' tags.
-    let at_the_bound = unsigned_flood(&server, 8, 32).await;
+    // The reviewed attack: 12,000 `v1,AAAA` entries, ~96 KB.
+    let over_the_bound = unsigned_flood(&server, 8, "v1,AAAA", 12_000).await;
+    // At the bound: 32 well-formed tags, each compared with both secrets'.
+    let tag = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let at_the_bound = unsigned_flood(&server, 8, tag, 32).await;
     stop.store(true, Ordering::SeqCst);
     let slowest_healthz = poller.await.expect("poller");
     for (status, code, took) in &over_the_bound {
