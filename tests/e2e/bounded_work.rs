@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use event_store::{NewEntry, Store, StoreOptions};
 use futures::SinkExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -107,49 +106,6 @@ async fn unsigned_signature_floods_are_answered_at_once_and_healthz_never_stalls
 const PRODUCERS: usize = 20_000;
 const EVENTS_PER_PRODUCER: usize = 10;
 
-/// A log of 200,000 events over 2025: each producer is activated and
-/// deactivated in turn, with a profile update every fifth event.
-async fn generate_log(url: &str) {
-    let store = Store::open(&StoreOptions::new(url.to_owned()))
-        .await
-        .expect("store opens");
-    let year_micros: i64 = 365 * 86_400 * 1_000_000;
-    let start = 1_735_689_600_000_000i64; // 2025-01-01T00:00:00Z
-    let total = PRODUCERS * EVENTS_PER_PRODUCER;
-    let mut batch = Vec::with_capacity(10_000);
-    for n in 0..total {
-        let npn = 1_000 + n % PRODUCERS;
-        let round = n / PRODUCERS;
-        let event_type = match round {
-            r if r % 5 == 4 => "id.producer.updated",
-            r if r % 2 == 0 => "producersync.npn.activated",
-            _ => "producersync.npn.deactivated",
-        };
-        let micros = start + (n as i64) * (year_micros / total as i64);
-        let time = chrono::DateTime::from_timestamp_micros(micros)
-            .expect("in range")
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let body = envelope(
-            &format!("e{n}"),
-            event_type,
-            &time,
-            json!({"npn": npn.to_string(), "firstName": "Ada"}),
-        );
-        batch.push(NewEntry::interpreted(
-            format!("msg_{n}"),
-            micros,
-            "/webhooks/agentsync".to_owned(),
-            body,
-        ));
-        if batch.len() == 10_000 {
-            store
-                .append_batch(std::mem::take(&mut batch))
-                .await
-                .expect("appended");
-        }
-    }
-}
-
 fn aliases(count: usize, field: &str) -> String {
     let fields: String = (0..count).map(|n| format!("a{n}: {field} ")).collect();
     format!("{{ {fields} }}")
@@ -178,7 +134,7 @@ async fn fields_that_read_the_log_are_priced_and_given_up_work_stops() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = test_config(&dir);
     let started = Instant::now();
-    generate_log(&config.database_url).await;
+    generate_log(&config.database_url, PRODUCERS, EVENTS_PER_PRODUCER).await;
     let server = TestServer::start(config.clone()).await;
     println!(
         "generated and folded {} events in {:?}",

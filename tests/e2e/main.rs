@@ -8,4 +8,5 @@ mod import;
 mod ingest;
 mod projection;
 mod senders;
+mod startup;
 mod support;

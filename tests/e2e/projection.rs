@@ -766,45 +766,6 @@ async fn unfolded_entries_are_visible_and_counted() {
 }
 
 #[tokio::test]
-async fn a_changed_fold_version_rebuilds_at_start() {
-    use event_store::entity::projection_meta;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start(test_config(&dir)).await;
-    send(
-        &server,
-        "v1",
-        "producersync.npn.activated",
-        "2025-07-01T00:00:00Z",
-        json!({"npn": "3"}),
-    )
-    .await;
-    let store = server.store().await;
-    projection_meta::Entity::update_many()
-        .col_expr(projection_meta::Column::FoldVersion, Expr::value(0))
-        .filter(projection_meta::Column::IsCurrent.eq(true))
-        .exec(store.writer_connection())
-        .await
-        .expect("update");
-    server.stop().await;
-
-    let server = TestServer::start(test_config(&dir)).await;
-    let status = server
-        .query(
-            "{ projection { generation foldVersion codeFoldVersion lag } activeNpns }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        status["projection"]["foldVersion"],
-        status["projection"]["codeFoldVersion"]
-    );
-    assert_eq!(status["projection"]["generation"], 2);
-    assert_eq!(status["activeNpns"], json!(["3"]));
-    server.stop().await;
-}
-
-#[tokio::test]
 async fn depth_and_complexity_limits_refuse_abusive_queries() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use event_store::{LogEntry, LogFilter, Store, StoreOptions};
+use event_store::{LogEntry, LogFilter, NewEntry, Store, StoreOptions};
 use producer_projector::{EndpointSecrets, ServeConfig, serve};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -360,4 +360,48 @@ pub async fn send(
         .await;
     assert_eq!(answer.status, 200, "{answer:?}");
     answer
+}
+
+/// Appends a log of `producers × events_per_producer` events over 2025 to
+/// the database at `url`, without folding it: each producer is activated
+/// and deactivated in turn, with a profile update every fifth event.
+pub async fn generate_log(url: &str, producers: usize, events_per_producer: usize) {
+    let store = Store::open(&StoreOptions::new(url.to_owned()))
+        .await
+        .expect("store opens");
+    let year_micros: i64 = 365 * 86_400 * 1_000_000;
+    let start = 1_735_689_600_000_000i64; // 2025-01-01T00:00:00Z
+    let total = producers * events_per_producer;
+    let mut batch = Vec::with_capacity(10_000);
+    for n in 0..total {
+        let npn = 1_000 + n % producers;
+        let round = n / producers;
+        let event_type = match round {
+            r if r % 5 == 4 => "id.producer.updated",
+            r if r % 2 == 0 => "producersync.npn.activated",
+            _ => "producersync.npn.deactivated",
+        };
+        let micros = start + (n as i64) * (year_micros / total as i64);
+        let time = chrono::DateTime::from_timestamp_micros(micros)
+            .expect("in range")
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let body = envelope(
+            &format!("e{n}"),
+            event_type,
+            &time,
+            serde_json::json!({"npn": npn.to_string(), "firstName": "Ada"}),
+        );
+        batch.push(NewEntry::interpreted(
+            format!("msg_{n}"),
+            micros,
+            "/webhooks/agentsync".to_owned(),
+            body,
+        ));
+        if batch.len() == 10_000 || n + 1 == total {
+            store
+                .append_batch(std::mem::take(&mut batch))
+                .await
+                .expect("appended");
+        }
+    }
 }

@@ -12,6 +12,7 @@ mod ingest;
 mod load;
 mod queries;
 mod rebuild;
+mod rebuild_under_load;
 mod server_process;
 
 use std::path::{Path, PathBuf};
@@ -251,6 +252,7 @@ async fn run_bulk_benches(
     let server = ServerProcess::start(binary, &url, &dir.join("bulk-server.log")).await?;
     let store = Store::open(&StoreOptions::new(url.clone())).await?;
     rebuild::run(&server, &store, options.rebuild_rounds as usize).await?;
+    rebuild_under_load::run(&server, options.ingest_connections).await?;
 
     let duration = Duration::from_secs(options.seconds);
     println!(

@@ -14,11 +14,12 @@ use event_store::{
     AppendHook, Appended, DbErr, DirectTxn, ProducerRow, ProjectionMeta, Store, StoreError,
 };
 use tokio::sync::Mutex;
+use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
 use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
 use crate::fold::{FOLD_VERSION, fold_global, fold_owned};
-use crate::rebuild::{EVENTS_PER_PASS, RebuildReport};
+use crate::rebuild::{EVENTS_PER_PASS, RaisedFlag, RebuildReport};
 use crate::state::{GlobalState, ProducerState};
 
 /// Why the projection could not be read, applied or rebuilt.
@@ -112,7 +113,7 @@ fn apply_batch(
         .map(|a| a.entry.position)
         .max()
         .unwrap_or(meta.applied_position);
-    let states = fold_into_generation(txn, &meta, head, events)?;
+    let Folded { states, .. } = fold_into_generation(txn, &meta, head, events)?;
     if !want_changes {
         return Ok(Vec::new());
     }
@@ -124,15 +125,15 @@ fn apply_batch(
 
 /// Folds events into a generation as stored: loads the
 /// producers they name, folds, writes them back, folds the global facts,
-/// and records `applied_position`. Returns the producers' new states. The
-/// events are taken, so their profiles and sub-record ids move into the
-/// states (this runs on the commit path).
+/// and records `applied_position`. Returns the producers' new states and
+/// the new global facts. The events are taken, so their profiles and
+/// sub-record ids move into the states (this runs on the commit path).
 pub(crate) fn fold_into_generation(
     txn: &DirectTxn,
     meta: &ProjectionMeta,
     applied_position: i64,
     events: Vec<FoldEvent>,
-) -> Result<StatesByNpn, ProjectorError> {
+) -> Result<Folded, ProjectorError> {
     let npns: Vec<String> = events.iter().filter_map(|e| e.npn.clone()).collect();
     let rows = load_producers_in(txn, meta.generation, npns)?;
     let stored_status: HashMap<String, String> = rows
@@ -150,9 +151,20 @@ pub(crate) fn fold_into_generation(
         }
     }
     upsert_producers_in(txn, meta.generation, encode_rows(&states)?, &stored_status)?;
-    let global = serde_json::to_string(&global)?;
-    set_applied_in(txn, meta.generation, applied_position, global)?;
-    Ok(states)
+    let global_state = serde_json::to_string(&global)?;
+    set_applied_in(txn, meta.generation, applied_position, global_state.clone())?;
+    Ok(Folded {
+        states,
+        global_state,
+    })
+}
+
+/// What [`fold_into_generation`] changed.
+pub(crate) struct Folded {
+    /// The folded producers' new states.
+    pub(crate) states: StatesByNpn,
+    /// The generation's global facts after the fold, serialised.
+    pub(crate) global_state: String,
 }
 
 /// States by NPN, each with the last log position folded into it.
@@ -233,27 +245,77 @@ impl Projector {
         self
     }
 
-    /// Makes the stored projection usable: removes generations older than
-    /// the current one, and rebuilds when there is no projection, when it was
-    /// built by another fold version, or when it is behind the log.
+    /// Makes the stored projection usable before anything is served from
+    /// it: removes generations older than the current one, and rebuilds
+    /// when there is no projection, when it was built by another fold
+    /// version, or when it is behind the log. For commands that run once
+    /// (`import`); the server uses [`Projector::prepare_to_serve`].
     pub async fn prepare(&self) -> Result<Option<RebuildReport>, ProjectorError> {
+        match self.needed_at_start().await? {
+            None => Ok(None),
+            Some((reason, _)) => {
+                tracing::info!(reason, "rebuilding the projection at start");
+                self.rebuild().await.map(Some)
+            }
+        }
+    }
+
+    /// [`Projector::prepare`] for a server that must start serving at
+    /// once. When only the fold version changed, the previous generation
+    /// is complete: it keeps serving (and folding new deliveries) while
+    /// the new one is built in the background and swapped in; the handle
+    /// of that rebuild is returned. Without a projection, or behind the log,
+    /// there is nothing complete to serve, and the rebuild runs first.
+    pub async fn prepare_to_serve(
+        &self,
+    ) -> Result<Option<JoinHandle<Result<RebuildReport, ProjectorError>>>, ProjectorError> {
+        match self.needed_at_start().await? {
+            None => Ok(None),
+            Some((reason, Serving::Blocked)) => {
+                tracing::info!(reason, "rebuilding the projection before serving");
+                self.rebuild().await?;
+                Ok(None)
+            }
+            Some((reason, Serving::FromPrevious)) => {
+                tracing::info!(
+                    reason,
+                    "serving from the previous generation while the projection is rebuilt"
+                );
+                let projector = self.clone();
+                // Raised before the task runs, so a readiness check right
+                // after start already sees the rebuild.
+                let running = RaisedFlag::raise_for_rebuild(&self.rebuilding)?;
+                Ok(Some(tokio::spawn(async move {
+                    let rebuilt = projector.rebuild_flagged(running).await;
+                    if let Err(error) = &rebuilt {
+                        tracing::error!(%error, "the rebuild at start failed");
+                    }
+                    rebuilt
+                })))
+            }
+        }
+    }
+
+    /// Why the projection needs a rebuild at start, if it does, and whether
+    /// the previous generation can serve meanwhile. Deletes generations
+    /// older than the current one first.
+    async fn needed_at_start(&self) -> Result<Option<(&'static str, Serving)>, ProjectorError> {
         let meta = current_meta(self.store.reader()).await?;
         if let Some(meta) = &meta {
             let db = self.store.writer_connection();
             delete_generations_before(db, meta.generation, DELETE_CHUNK).await?;
         }
         let head = self.store.log_head().await?;
-        let reason = match &meta {
-            None => Some("no projection yet"),
-            Some(meta) if meta.fold_version != FOLD_VERSION => Some("the fold version changed"),
-            Some(meta) if meta.applied_position < head => Some("the projection is behind the log"),
+        Ok(match &meta {
+            None => Some(("no projection yet", Serving::Blocked)),
+            Some(meta) if meta.applied_position < head => {
+                Some(("the projection is behind the log", Serving::Blocked))
+            }
+            Some(meta) if meta.fold_version != FOLD_VERSION => {
+                Some(("the fold version changed", Serving::FromPrevious))
+            }
             Some(_) => None,
-        };
-        let Some(reason) = reason else {
-            return Ok(None);
-        };
-        tracing::info!(reason, "rebuilding the projection at start");
-        self.rebuild().await.map(Some)
+        })
     }
 
     /// Whether a rebuild is running now.
@@ -278,6 +340,14 @@ impl Projector {
             None => Ok(GlobalState::default()),
         }
     }
+}
+
+/// Whether the service can serve while a rebuild at start runs.
+enum Serving {
+    /// From the previous generation, which is complete.
+    FromPrevious,
+    /// Not before the rebuild is done.
+    Blocked,
 }
 
 /// Sorted, for deterministic writes.

@@ -14,11 +14,14 @@
 //!    and reads only that share's rows, so memory stays bounded. The
 //!    passes run on a thread of their own ([`on_rebuild_thread`]); queries
 //!    and ingest carry on against the current generation meanwhile.
-//! 3. Take the writer's gate (appends pause) and, inside one immediate
-//!    transaction, fold what was appended since the head into the shadow
-//!    rows and swap generations. This commit waits for the disk, and takes
-//!    the shadow rows' unsynced commits to it with it.
-//! 4. Release the gate; delete the old generation in the background, in
+//! 3. Fold what was appended meanwhile into the shadow rows, in rounds of
+//!    small transactions while appends go on, until only a short tail is
+//!    left.
+//! 4. Take the writer's gate (appends pause) and, inside one immediate
+//!    transaction, fold that tail into the shadow rows and swap
+//!    generations. This commit waits for the disk, and takes the shadow
+//!    rows' unsynced commits to it with it.
+//! 5. Release the gate; delete the old generation in the background, in
 //!    small transactions, then checkpoint the WAL ([`Projector::retired`]
 //!    waits for it).
 
@@ -32,7 +35,7 @@ use event_store::projection_queries::{
     DELETE_CHUNK, delete_generations_before, insert_meta, latest_generation,
 };
 use event_store::writer_queries::{
-    current_meta_in, entries_after_in, swap_generation_in, upsert_producers_in,
+    current_meta_in, entries_after_in, set_applied_in, swap_generation_in, upsert_producers_in,
 };
 use event_store::{
     ColumnsSuffice, Commit, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, RebuildRead,
@@ -74,6 +77,16 @@ fn rebuild_read(after: i64, until: i64, share: NpnShare, limit: u64) -> RebuildR
 
 /// How many log entries are read at a time.
 const READ_PAGE: u64 = 5_000;
+/// How many appended entries one catch-up round folds, in one transaction
+/// that appends wait behind.
+const CATCH_UP_ROUND: u64 = 2_000;
+/// How many appended entries may be left for the swap, which folds them
+/// while appends wait.
+const FINAL_TAIL: i64 = 500;
+/// The most catch-up rounds before the swap, which then folds whatever is
+/// left: appends faster than the rounds fold would otherwise keep the
+/// rebuild from ever finishing.
+const MAX_CATCH_UP_ROUNDS: usize = 100;
 /// How many producer rows one shadow-write transaction holds, so ingest
 /// waits at most for one small transaction.
 const WRITE_CHUNK: usize = 1_000;
@@ -108,33 +121,41 @@ fn now_micros() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// Raises a flag for as long as it lives.
-struct RaisedFlag<'a>(&'a AtomicBool);
+/// Raises a flag for as long as it lives: "a rebuild is running", "a swap
+/// is in progress".
+pub(crate) struct RaisedFlag(Arc<AtomicBool>);
 
-impl<'a> RaisedFlag<'a> {
-    fn raise(flag: &'a AtomicBool) -> Self {
+impl RaisedFlag {
+    fn raise(flag: &Arc<AtomicBool>) -> Self {
         flag.store(true, Ordering::SeqCst);
-        Self(flag)
+        Self(flag.clone())
+    }
+
+    /// Raises the "rebuild running" flag, unless another rebuild holds it.
+    pub(crate) fn raise_for_rebuild(flag: &Arc<AtomicBool>) -> Result<Self, ProjectorError> {
+        if flag.swap(true, Ordering::SeqCst) {
+            return Err(ProjectorError::RebuildRunning);
+        }
+        Ok(Self(flag.clone()))
     }
 }
 
-impl Drop for RaisedFlag<'_> {
+impl Drop for RaisedFlag {
     fn drop(&mut self) {
         self.0.store(false, Ordering::SeqCst);
     }
 }
 
-/// What a rebuild's final step needs: it runs in one immediate
-/// transaction on a blocking thread.
-struct CatchUp {
+/// How far a shadow generation has folded the log, carried from the passes
+/// through the catch-up rounds to the swap.
+struct CaughtUp {
     generation: i64,
-    /// The log head the shadow generation was built up to.
+    /// The log position folded up to.
     head: i64,
     /// The shadow generation's global facts, serialised.
     global_state: String,
     events_read: i64,
     producers_written: i64,
-    started: Instant,
 }
 
 /// How a rebuild's final step ended.
@@ -145,40 +166,65 @@ enum Swapped {
     Superseded(i64),
 }
 
-impl CatchUp {
+impl CaughtUp {
+    /// Folds up to `limit` entries appended after the head into the shadow
+    /// rows, in `txn`.
+    fn fold_round(mut self, txn: &DirectTxn, limit: u64) -> Result<Self, ProjectorError> {
+        let late = entries_after_in(txn, self.head, limit)?;
+        let Some(late_head) = late.last().map(|entry| entry.position) else {
+            return Ok(self);
+        };
+        let late_events: Vec<FoldEvent> = late.iter().filter_map(FoldEvent::from_entry).collect();
+        let mut meta = shadow_meta(self.generation);
+        meta.global_state = std::mem::take(&mut self.global_state);
+        let folded = fold_into_generation(txn, &meta, late_head, late_events)?;
+        self.head = late_head;
+        self.global_state = folded.global_state;
+        self.events_read += late.len() as i64;
+        self.producers_written += folded.states.len() as i64;
+        Ok(self)
+    }
+
     /// Folds what was appended since the head into the shadow rows and
     /// swaps generations, unless a later rebuild has swapped in a newer
     /// generation already (a rebuild never goes back).
-    fn fold_and_swap(self, txn: &DirectTxn) -> Result<Swapped, ProjectorError> {
+    fn fold_and_swap(self, txn: &DirectTxn, started: Instant) -> Result<Swapped, ProjectorError> {
         if let Some(newer) = current_meta_in(txn)?.filter(|c| c.generation > self.generation) {
             return Ok(Swapped::Superseded(newer.generation));
         }
-        let late = entries_after_in(txn, self.head)?;
-        let late_head = late.last().map_or(self.head, |entry| entry.position);
-        let late_events: Vec<FoldEvent> = late.iter().filter_map(FoldEvent::from_entry).collect();
-        let mut meta = shadow_meta(self.generation);
-        meta.global_state = self.global_state;
-        let caught_up = fold_into_generation(txn, &meta, late_head, late_events)?;
+        let generation = self.generation;
+        // Every entry left: SQLite's LIMIT is a signed 64-bit integer.
+        let caught_up = self.fold_round(txn, i64::MAX.unsigned_abs())?;
+        // Recorded even when there was nothing left to fold.
+        set_applied_in(txn, generation, caught_up.head, caught_up.global_state)?;
         let figures = RebuildFigures {
-            events_folded: self.events_read + late.len() as i64,
-            producers_written: self.producers_written + caught_up.len() as i64,
-            duration_ms: i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            events_folded: caught_up.events_read,
+            producers_written: caught_up.producers_written,
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             finished_at: now_micros(),
         };
-        swap_generation_in(txn, self.generation, figures)?;
+        swap_generation_in(txn, generation, figures)?;
         Ok(Swapped::Done(figures))
     }
 }
 
 impl Projector {
     /// Replays the whole log through the current fold into a fresh shadow
-    /// generation and swaps it in. Queries and ingest keep working; only
-    /// the final catch-up and swap pause appends.
+    /// generation and swaps it in. Queries and ingest keep working: what
+    /// was appended meanwhile is folded in rounds of small transactions
+    /// while appends go on, and only the last short tail and the swap
+    /// pause them.
     pub async fn rebuild(&self) -> Result<RebuildReport, ProjectorError> {
-        if self.rebuilding.swap(true, Ordering::SeqCst) {
-            return Err(ProjectorError::RebuildRunning);
-        }
-        let _running = RaisedFlag(&self.rebuilding);
+        let running = RaisedFlag::raise_for_rebuild(&self.rebuilding)?;
+        self.rebuild_flagged(running).await
+    }
+
+    /// [`Projector::rebuild`], once this rebuild has raised the flag that
+    /// keeps others from starting.
+    pub(crate) async fn rebuild_flagged(
+        &self,
+        _running: RaisedFlag,
+    ) -> Result<RebuildReport, ProjectorError> {
         let started = Instant::now();
         let db = self.store.writer_connection();
         let generation = latest_generation(db).await? + 1;
@@ -191,23 +237,25 @@ impl Projector {
             events_read,
             producers_written,
         } = on_rebuild_thread(async move { passes.fold_and_write(generation, head).await }).await?;
-
-        // The catch-up reads inside the swap's immediate transaction: it
-        // holds the database's write lock, so not even another process can
-        // append between the last read and the swap.
-        let gate = self.gate.lock().await;
-        let swapping = RaisedFlag::raise(&self.swapping);
-        let catch_up = CatchUp {
+        let caught_up = CaughtUp {
             generation,
             head,
             global_state: serde_json::to_string(&global)?,
             events_read,
             producers_written,
-            started,
         };
+        let caught_up = self.catch_up_in_rounds(caught_up).await?;
+
+        // The last tail is read inside the swap's immediate transaction: it
+        // holds the database's write lock, so not even another process can
+        // append between the last read and the swap.
+        let gate = self.gate.lock().await;
+        let swapping = RaisedFlag::raise(&self.swapping);
         let swapped = self
             .store
-            .write_direct(Commit::Synced, move |txn| catch_up.fold_and_swap(txn))
+            .write_direct(Commit::Synced, move |txn| {
+                caught_up.fold_and_swap(txn, started)
+            })
             .await;
         drop(gate);
         drop(swapping);
@@ -221,6 +269,30 @@ impl Projector {
                 Err(ProjectorError::Superseded)
             }
         }
+    }
+
+    /// Folds what was appended while the passes ran into the shadow
+    /// generation, [`CATCH_UP_ROUND`] entries per transaction, until at
+    /// most [`FINAL_TAIL`] entries are left for the swap (or
+    /// [`MAX_CATCH_UP_ROUNDS`] rounds have run, should appends outpace the
+    /// rounds). Appends go on meanwhile: each round holds SQLite's write
+    /// lock only for its own small transaction.
+    async fn catch_up_in_rounds(
+        &self,
+        mut caught_up: CaughtUp,
+    ) -> Result<CaughtUp, ProjectorError> {
+        for _ in 0..MAX_CATCH_UP_ROUNDS {
+            if self.store.log_head().await? - caught_up.head <= FINAL_TAIL {
+                break;
+            }
+            caught_up = self
+                .store
+                .write_direct(Commit::Unsynced, move |txn| {
+                    caught_up.fold_round(txn, CATCH_UP_ROUND)
+                })
+                .await?;
+        }
+        Ok(caught_up)
     }
 
     /// Folds the log up to `head` into the shadow generation, pass after

@@ -10,7 +10,7 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use event_store::{LogWriter, Store};
-use projection::Projector;
+use projection::{FOLD_VERSION, Projector};
 use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -140,15 +140,17 @@ async fn healthz() -> (StatusCode, &'static str) {
 
 /// 200 when the database answers, every migration is applied, and the
 /// projection is caught up with the log and not mid-swap; 503 otherwise, so
-/// a load balancer sends traffic elsewhere.
+/// a load balancer sends traffic elsewhere. While a new fold version is
+/// rebuilt at start, the previous generation serves, caught up: 200, and
+/// the body says so.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match readiness(&state).await {
-        Ok(()) => (StatusCode::OK, "ready"),
+        Ok(ready) => (StatusCode::OK, ready),
         Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
     }
 }
 
-async fn readiness(state: &AppState) -> Result<(), &'static str> {
+async fn readiness(state: &AppState) -> Result<&'static str, &'static str> {
     let unreachable = |error: &dyn std::fmt::Display| {
         tracing::warn!(error = %error, "readiness check failed");
         "database unreachable"
@@ -167,10 +169,22 @@ async fn readiness(state: &AppState) -> Result<(), &'static str> {
         .await
         .map_err(|e| unreachable(&e))?;
     let head = state.store.log_head().await.map_err(|e| unreachable(&e))?;
-    match meta {
-        Some(meta) if meta.applied_position >= head => Ok(()),
-        Some(_) => Err("projection behind the log"),
-        None => Err("no projection yet"),
+    let Some(meta) = meta else {
+        return Err("no projection yet");
+    };
+    if meta.applied_position < head {
+        return Err("projection behind the log");
+    }
+    match (
+        meta.fold_version == FOLD_VERSION,
+        state.projector.is_rebuilding(),
+    ) {
+        (true, _) => Ok("ready"),
+        (false, true) => Ok(
+            "ready; rebuilding the projection for this release's fold version, \
+             answering from the previous generation until the swap",
+        ),
+        (false, false) => Err("projection built by another fold version; run a rebuild"),
     }
 }
 

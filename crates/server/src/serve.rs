@@ -52,7 +52,9 @@ pub async fn serve(
     let live_fold = Arc::new(LiveFold::new(feed.clone()));
     let writer = LogWriter::start(&store, live_fold, WriterOptions::default())?;
     let projector = Projector::new(store.clone(), writer.gate());
-    projector.prepare().await?;
+    // Serves at once, from the previous generation while a new fold
+    // version rebuilds in the background (see `prepare_to_serve`).
+    let _rebuild_at_start = projector.prepare_to_serve().await?;
     let schema = build_schema(ApiContext {
         store: store.clone(),
         projector: projector.clone(),

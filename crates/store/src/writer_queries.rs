@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use store_direct::{DbErr, DirectError, DirectTxn, QueryResult};
 
 use crate::LogEntry;
@@ -92,12 +92,17 @@ pub fn swap_generation_in(
     Ok(())
 }
 
-/// Every log entry after position `after`, oldest first: what a rebuild
-/// folds in its final catch-up.
-pub fn entries_after_in(txn: &DirectTxn, after: i64) -> Result<Vec<LogEntry>, StoreError> {
+/// The log entries after position `after`, oldest first, at most `limit`
+/// of them: what a rebuild folds in each round of its catch-up.
+pub fn entries_after_in(
+    txn: &DirectTxn,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<LogEntry>, StoreError> {
     let select = EventLog::find()
         .filter(event_log::Column::Position.gt(after))
         .order_by_asc(event_log::Column::Position)
+        .limit(limit)
         .into_query();
     let rows = txn.query_all(&select)?;
     let entries = rows.iter().map(entry_from_row).collect::<Result<_, _>>();

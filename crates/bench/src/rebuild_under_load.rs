@@ -1,0 +1,92 @@
+//! A rebuild while deliveries keep arriving: how long ingest pauses.
+//!
+//! Senders deliver without pause for a second, then through a
+//! `rebuildProjection`, then for a second more. A rebuild folds what was
+//! appended meanwhile in rounds of small transactions and holds the
+//! writer only for the last tail and the swap; the longest time a delivery
+//! waited for its answer during the rebuild is that pause as a sender
+//! sees it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use webhook_verify::Secret;
+
+use crate::http1::Http1Clients;
+use crate::ingest::deliver;
+use crate::queries;
+use crate::server_process::{SECRET, ServerProcess};
+
+/// How long deliveries run before the rebuild starts and after it ends.
+const AROUND: Duration = Duration::from_secs(1);
+
+/// One acknowledged delivery: when it was sent and answered.
+type Timed = (Instant, Instant);
+
+/// Runs the deliveries and the rebuild on `server`, and prints what the
+/// senders saw while the rebuild ran.
+pub async fn run(server: &ServerProcess, connections: usize) -> anyhow::Result<()> {
+    let http = Arc::new(Http1Clients::new(&server.base_url, connections)?);
+    let secret = Arc::new(Secret::parse(SECRET)?);
+    let acked: Arc<Mutex<Vec<Timed>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicU64::new(0));
+    let senders: Vec<_> = (0..connections)
+        .map(|worker| {
+            let (http, secret, acked) = (http.clone(), secret.clone(), acked.clone());
+            let (stop, failed) = (stop.clone(), failed.clone());
+            tokio::spawn(async move {
+                // Webhook ids of their own, apart from the ingest bench's.
+                let worker = worker + 1_000_000;
+                let mut sequence = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let sent = Instant::now();
+                    if deliver(&http, &secret, worker, sequence).await {
+                        if let Ok(mut acked) = acked.lock() {
+                            acked.push((sent, Instant::now()));
+                        }
+                    } else {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    sequence += 1;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(AROUND).await;
+    let rebuild_started = Instant::now();
+    let rebuild = queries::rebuild(server)
+        .await
+        .context("rebuildProjection under load failed")?;
+    let rebuild_ended = Instant::now();
+    tokio::time::sleep(AROUND).await;
+    stop.store(true, Ordering::Relaxed);
+    for sender in senders {
+        sender.await?;
+    }
+    let acked = acked.lock().map(|acked| acked.clone()).unwrap_or_default();
+    let during: Vec<&Timed> = acked
+        .iter()
+        .filter(|(sent, answered)| *answered >= rebuild_started && *sent <= rebuild_ended)
+        .collect();
+    let longest_wait = during
+        .iter()
+        .map(|(sent, answered)| answered.duration_since(*sent))
+        .max()
+        .unwrap_or_default();
+    let rebuild_seconds = rebuild_ended.duration_since(rebuild_started).as_secs_f64();
+    println!(
+        "\n## rebuild under ingest ({connections} connections delivering throughout)\n\
+         rebuildProjection: {:.0} ms ({} events folded), {} deliveries acknowledged while it ran ({:.0}/s), {} failed\n\
+         longest pause of ingest during the rebuild (the slowest delivery's wait): {:.1} ms",
+        rebuild_seconds * 1000.0,
+        rebuild["eventsFolded"],
+        during.len(),
+        during.len() as f64 / rebuild_seconds.max(1e-9),
+        failed.load(Ordering::Relaxed),
+        longest_wait.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
