@@ -7,6 +7,7 @@ mod hostile;
 mod import;
 mod ingest;
 mod projection;
+mod readable;
 mod senders;
 mod startup;
 mod support;

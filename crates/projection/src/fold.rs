@@ -15,8 +15,10 @@ use crate::state::{
 /// projection built by another version rebuilds it at start. 3: stamps are
 /// stored as `[time, event_id, value]` and absent fields are left out. 4:
 /// sub-records' fields are referred to by log position ([`PayloadAt`]),
-/// not copied. 5: a state's fields are stored under one-letter names.
-pub const FOLD_VERSION: i32 = 5;
+/// not copied. 5: a state's fields are stored under one-letter names. 6:
+/// readable rows: typed columns, and named fields in `fold_state`
+/// ([`crate::stored`]).
+pub const FOLD_VERSION: i32 = 6;
 
 /// Folds one event into one producer's state.
 pub fn fold(state: ProducerState, event: &FoldEvent) -> ProducerState {

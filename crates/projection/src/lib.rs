@@ -14,14 +14,16 @@ mod history;
 mod projector;
 mod rebuild;
 mod state;
+mod stored;
 
 pub use event::FoldEvent;
 pub use feed::{ChangeFeed, ProducerChange};
 pub use fold::{FOLD_VERSION, Projection, fold, fold_global, fold_owned};
 pub use history::{STATUS_TYPES, active_count_series, active_npns, status_event};
-pub use projector::{LiveFold, Projector, ProjectorError, decode_state};
+pub use projector::{LiveFold, Projector, ProjectorError};
 pub use rebuild::{EVENTS_PER_PASS, RebuildReport};
 pub use state::{
     GlobalState, PayloadAt, ProducerState, Stamp, Status, SubRecord, SubRecords, SubRecordsById,
     Versioned,
 };
+pub use stored::decode_state;

@@ -21,6 +21,7 @@ use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
 use crate::fold::{FOLD_VERSION, fold_global, fold_owned};
 use crate::rebuild::{EVENTS_PER_PASS, RaisedFlag, RebuildReport};
 use crate::state::{GlobalState, ProducerState};
+use crate::stored::{decode_state, encode_row};
 
 /// Why the projection could not be read, applied or rebuilt.
 #[derive(Debug, thiserror::Error)]
@@ -172,12 +173,7 @@ pub(crate) type StatesByNpn = HashMap<String, (ProducerState, i64)>;
 
 fn decode_rows(rows: Vec<ProducerRow>) -> Result<StatesByNpn, ProjectorError> {
     rows.into_iter()
-        .map(|row| {
-            Ok((
-                row.npn,
-                (serde_json::from_str(&row.state)?, row.last_position),
-            ))
-        })
+        .map(|row| Ok((row.npn.clone(), (decode_state(&row)?, row.last_position))))
         .collect()
 }
 
@@ -189,25 +185,6 @@ pub(crate) fn encode_rows<'a>(
         .into_iter()
         .map(|(npn, (state, last_position))| encode_row(npn, state, *last_position))
         .collect()
-}
-
-/// One state as a row.
-pub(crate) fn encode_row(
-    npn: &str,
-    state: &ProducerState,
-    last_position: i64,
-) -> Result<ProducerRow, ProjectorError> {
-    Ok(ProducerRow {
-        npn: npn.to_owned(),
-        status: state.current_status().as_str().to_owned(),
-        state: serde_json::to_string(state)?,
-        last_position,
-    })
-}
-
-/// Reads a state document back.
-pub fn decode_state(row: &ProducerRow) -> Result<ProducerState, ProjectorError> {
-    Ok(serde_json::from_str(&row.state)?)
 }
 
 /// The projection's controller: prepares it at start, rebuilds it on

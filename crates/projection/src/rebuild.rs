@@ -45,8 +45,9 @@ use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
 use crate::fold::{FOLD_VERSION, merge_global};
-use crate::projector::{Projector, ProjectorError, encode_row, fold_into_generation};
+use crate::projector::{Projector, ProjectorError, fold_into_generation};
 use crate::state::GlobalState;
+use crate::stored::encode_row;
 
 mod by_producer;
 mod collect;

@@ -16,10 +16,9 @@ pub struct Stamp {
 
 /// A value and the stamp of the event that set it.
 ///
-/// Stored as `[time, event_id, value]`: a state has one per attribute and
-/// per sub-record, and as objects their field names made up about a third
-/// of a stored state's text, which a rebuild encodes and writes for every
-/// producer.
+/// Stored as `{"time": …, "event_id": …, "value": …}`. Fold version 5
+/// stored it as the array `[time, event_id, value]`, which is still read,
+/// so the previous generation keeps serving while a rebuild replaces it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Versioned<T> {
     /// Who set it.
@@ -28,15 +27,47 @@ pub struct Versioned<T> {
     pub value: T,
 }
 
+/// How a [`Versioned`] value is written.
+#[derive(Serialize)]
+struct VersionedOut<'a, T> {
+    time: i64,
+    event_id: &'a str,
+    value: &'a T,
+}
+
+/// The forms a [`Versioned`] value is read in.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum VersionedIn<T> {
+    Object {
+        time: i64,
+        event_id: String,
+        value: T,
+    },
+    FoldVersion5(i64, String, T),
+}
+
 impl<T: Serialize> Serialize for Versioned<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        (self.stamp.time, &self.stamp.event_id, &self.value).serialize(serializer)
+        VersionedOut {
+            time: self.stamp.time,
+            event_id: &self.stamp.event_id,
+            value: &self.value,
+        }
+        .serialize(serializer)
     }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Versioned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (time, event_id, value) = <(i64, String, T)>::deserialize(deserializer)?;
+        let (time, event_id, value) = match VersionedIn::deserialize(deserializer)? {
+            VersionedIn::Object {
+                time,
+                event_id,
+                value,
+            }
+            | VersionedIn::FoldVersion5(time, event_id, value) => (time, event_id, value),
+        };
         Ok(Self {
             stamp: Stamp { time, event_id },
             value,
@@ -133,78 +164,27 @@ impl SubRecords {
     }
 }
 
-/// Everything known about one producer, from its events alone.
-///
-/// Stored with one-letter field names (`s`tatus, last `a`ctivated, last
-/// `d`eactivated, `f`irst and `l`ast event, `n` events, `p`rofile, `x`
-/// deleted, sub-`r`ecords): a rebuild encodes and writes a state for every
-/// producer, and the full names were a sixth of a state's text (606 bytes
-/// on average in the bench's log, 520 without them; CLI rebuilds 4% less
-/// CPU). The full names are still read, so a state stored by an earlier
-/// release decodes before the rebuild at start replaces it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// Everything known about one producer, from its events alone. How it is
+/// stored in a row is [`crate::stored`]'s business.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ProducerState {
     /// Active or inactive, from the latest activation or deactivation.
-    #[serde(
-        rename = "s",
-        alias = "status",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub status: Option<Versioned<Status>>,
     /// The time of the latest activation.
-    #[serde(
-        rename = "a",
-        alias = "last_activated_at",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_activated_at: Option<i64>,
     /// The time of the latest deactivation.
-    #[serde(
-        rename = "d",
-        alias = "last_deactivated_at",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_deactivated_at: Option<i64>,
     /// The earliest event time seen.
-    #[serde(
-        rename = "f",
-        alias = "first_event_at",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub first_event_at: Option<i64>,
     /// The latest event time seen.
-    #[serde(
-        rename = "l",
-        alias = "last_event_at",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub last_event_at: Option<i64>,
     /// How many distinct events were folded.
-    #[serde(rename = "n", alias = "event_count")]
     pub event_count: u64,
     /// The latest profile (`id.producer.updated` data), as sent.
-    #[serde(
-        rename = "p",
-        alias = "profile",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub profile: Option<Versioned<RawObject>>,
     /// Whether the latest profile event is a deletion.
-    #[serde(
-        rename = "x",
-        alias = "deleted",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub deleted: Option<Versioned<bool>>,
     /// Sub-records by kind and id.
-    #[serde(rename = "r", alias = "sub_records", default)]
     pub sub_records: SubRecords,
 }
 
@@ -244,7 +224,6 @@ pub struct GlobalState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use agentsync_events::interpret;
 
     fn stamp(time: i64, event_id: &str) -> Stamp {
         Stamp {
@@ -260,126 +239,36 @@ mod tests {
         }
     }
 
-    /// A profile object, as the interpreter keeps it.
-    fn profile(text: &str) -> RawObject {
-        let body = format!(r#"{{"id":"e","type":"id.producer.updated","data":{text}}}"#);
-        match interpret(body.as_bytes()).outcome {
-            Ok(agentsync_events::EventKind::ProfileUpdated { profile }) => profile,
-            other => panic!("not a profile update: {other:?}"),
-        }
-    }
-
     #[test]
-    fn a_state_is_stored_with_stamps_as_arrays_and_without_absent_fields() {
-        let mut state = ProducerState {
-            status: Some(versioned(20, "e2", Status::Active)),
-            last_activated_at: Some(20),
-            event_count: 3,
-            profile: Some(versioned(
-                10,
-                "e1",
-                profile(r#"{"npn":"7", "firstName":"Ada"}"#),
-            )),
-            ..ProducerState::default()
-        };
-        state
-            .sub_records
-            .of_mut(SubRecordKind::Phone)
-            .insert("ph_1".to_owned(), versioned(30, "e3", None));
-        state
-            .sub_records
-            .of_mut(SubRecordKind::Phone)
-            .insert("ph_2".to_owned(), versioned(31, "e4", Some(41)));
-        let text = serde_json::to_string(&state).expect("a state serialises");
-        assert_eq!(
-            text,
-            r#"{"s":[20,"e2","Active"],"a":20,"n":3,"p":[10,"e1",{"npn":"7", "firstName":"Ada"}],"r":{"phone":{"ph_1":[30,"e3",null],"ph_2":[31,"e4",41]}}}"#
-        );
-        let read: ProducerState = serde_json::from_str(&text).expect("a state reads back");
-        assert_eq!(read, state);
-        let with_full_names = r#"{"status":[20,"e2","Active"],"last_activated_at":20,"event_count":3,"profile":[10,"e1",{"npn":"7", "firstName":"Ada"}],"sub_records":{"phone":{"ph_1":[30,"e3",null],"ph_2":[31,"e4",41]}}}"#;
-        let read: ProducerState =
-            serde_json::from_str(with_full_names).expect("a state stored by release 4 reads");
-        assert_eq!(read, state);
-    }
-
-    #[test]
-    fn every_field_is_stored_under_one_letter_and_read_under_both_names() {
-        let mut state = ProducerState {
-            status: Some(versioned(1, "e1", Status::Inactive)),
-            last_activated_at: Some(2),
-            last_deactivated_at: Some(3),
-            first_event_at: Some(4),
-            last_event_at: Some(5),
-            event_count: 6,
-            profile: Some(versioned(7, "e7", profile(r#"{"npn":"7"}"#))),
-            deleted: Some(versioned(8, "e8", true)),
-            ..ProducerState::default()
-        };
-        state
-            .sub_records
-            .of_mut(SubRecordKind::Address)
-            .insert("a1".to_owned(), versioned(9, "e9", Some(9)));
-        let text = serde_json::to_string(&state).expect("a state serialises");
-        let names = [
-            ("s", "status"),
-            ("a", "last_activated_at"),
-            ("d", "last_deactivated_at"),
-            ("f", "first_event_at"),
-            ("l", "last_event_at"),
-            ("n", "event_count"),
-            ("p", "profile"),
-            ("x", "deleted"),
-            ("r", "sub_records"),
-        ];
-        let stored: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&text).expect("an object");
-        let mut stored_names: Vec<&str> = stored.keys().map(String::as_str).collect();
-        let mut short: Vec<&str> = names.iter().map(|(short, _)| *short).collect();
-        stored_names.sort_unstable();
-        short.sort_unstable();
-        assert_eq!(stored_names, short);
-        let mut long_text = text.clone();
-        for (short, long) in names {
-            long_text = long_text.replacen(&format!("\"{short}\":"), &format!("\"{long}\":"), 1);
-        }
-        assert_ne!(long_text, text);
-        let read: ProducerState = serde_json::from_str(&long_text).expect("full names read");
-        assert_eq!(read, state);
-    }
-
-    #[test]
-    fn an_empty_state_and_global_facts_read_back_equal() {
-        let state = ProducerState::default();
-        let text = serde_json::to_string(&state).expect("a state serialises");
-        assert_eq!(text, r#"{"n":0,"r":{}}"#);
-        assert_eq!(
-            serde_json::from_str::<ProducerState>(&text).ok(),
-            Some(state)
-        );
+    fn global_facts_are_stored_with_named_fields_and_read_in_both_forms() {
         let global = GlobalState {
             run_date: Some(versioned(5, "u1", "2026-11-27".to_owned())),
         };
         let text = serde_json::to_string(&global).expect("global facts serialise");
-        assert_eq!(text, r#"{"run_date":[5,"u1","2026-11-27"]}"#);
+        assert_eq!(
+            text,
+            r#"{"run_date":{"time":5,"event_id":"u1","value":"2026-11-27"}}"#
+        );
         assert_eq!(
             serde_json::from_str::<GlobalState>(&text).ok(),
+            Some(global.clone())
+        );
+        let by_fold_version_5 = r#"{"run_date":[5,"u1","2026-11-27"]}"#;
+        assert_eq!(
+            serde_json::from_str::<GlobalState>(by_fold_version_5).ok(),
             Some(global)
         );
     }
 
     #[test]
-    fn a_stamp_array_of_the_wrong_shape_is_refused() {
+    fn a_stamped_value_of_the_wrong_shape_is_refused() {
         for text in [
-            r#"{"n":1,"s":[1,"e"]}"#,
-            r#"{"n":1,"s":["1","e","Active"]}"#,
-            r#"{"n":1,"s":{"stamp":{"time":1,"event_id":"e"},"value":"Active"}}"#,
-            r#"{"event_count":1,"status":[1,"e"]}"#,
+            r#"{"run_date":[1,"e"]}"#,
+            r#"{"run_date":["1","e","2026-11-27"]}"#,
+            r#"{"run_date":{"time":1,"value":"2026-11-27"}}"#,
+            r#"{"run_date":{"stamp":{"time":1,"event_id":"e"},"value":"2026-11-27"}}"#,
         ] {
-            assert!(
-                serde_json::from_str::<ProducerState>(text).is_err(),
-                "{text}"
-            );
+            assert!(serde_json::from_str::<GlobalState>(text).is_err(), "{text}");
         }
     }
 }

@@ -23,15 +23,30 @@ use crate::single_row::{max_of, single_row};
 
 pub use crate::entity::projection_meta::Model as ProjectionMeta;
 
-/// One producer's row: its NPN, status, state document and last position.
+/// One producer's row, as the projection crate writes and reads it (the
+/// columns are documented on [`producer_state::Model`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProducerRow {
     /// The NPN.
     pub npn: String,
     /// `ACTIVE` or `INACTIVE`.
     pub status: String,
-    /// The state document (JSON written by the projection crate).
-    pub state: String,
+    /// When last activated.
+    pub last_activated_at: Option<i64>,
+    /// When last deactivated.
+    pub last_deactivated_at: Option<i64>,
+    /// The earliest event time.
+    pub first_event_at: Option<i64>,
+    /// The latest event time.
+    pub last_event_at: Option<i64>,
+    /// Distinct events folded.
+    pub event_count: i64,
+    /// Whether the profile is deleted.
+    pub deleted: bool,
+    /// The latest profile's JSON text.
+    pub profile: Option<String>,
+    /// The rest of the fold's state, as JSON.
+    pub fold_state: String,
     /// The last log position folded into it.
     pub last_position: i64,
 }
@@ -41,8 +56,35 @@ impl From<producer_state::Model> for ProducerRow {
         Self {
             npn: model.npn,
             status: model.status,
-            state: model.state,
+            last_activated_at: model.last_activated_at,
+            last_deactivated_at: model.last_deactivated_at,
+            first_event_at: model.first_event_at,
+            last_event_at: model.last_event_at,
+            event_count: model.event_count,
+            deleted: model.deleted,
+            profile: model.profile,
+            fold_state: model.fold_state,
             last_position: model.last_position,
+        }
+    }
+}
+
+impl ProducerRow {
+    /// The row as a model of `generation`, every column set.
+    fn into_model(self, generation: i64) -> producer_state::ActiveModel {
+        producer_state::ActiveModel {
+            generation: ActiveValue::Set(generation),
+            npn: ActiveValue::Set(self.npn),
+            status: ActiveValue::Set(self.status),
+            fold_state: ActiveValue::Set(self.fold_state),
+            last_position: ActiveValue::Set(self.last_position),
+            last_activated_at: ActiveValue::Set(self.last_activated_at),
+            last_deactivated_at: ActiveValue::Set(self.last_deactivated_at),
+            first_event_at: ActiveValue::Set(self.first_event_at),
+            last_event_at: ActiveValue::Set(self.last_event_at),
+            event_count: ActiveValue::Set(self.event_count),
+            deleted: ActiveValue::Set(self.deleted),
+            profile: ActiveValue::Set(self.profile),
         }
     }
 }
@@ -250,14 +292,19 @@ pub async fn upsert_producers<C: ConnectionTrait>(
     generation: i64,
     rows: Vec<ProducerRow>,
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<ProducerRow> = rows.by_ref().take(UPSERT_CHUNK).collect();
+        upsert_producers_insert(generation, chunk, true)
+            .exec_without_returning(db)
+            .await?;
     }
-    upsert_producers_insert(generation, rows, true)
-        .exec_without_returning(db)
-        .await?;
     Ok(())
 }
+
+/// Rows per upsert statement: SQLite binds at most 32,766 values to one
+/// statement, and a row takes 12.
+pub(crate) const UPSERT_CHUNK: usize = 1_000;
 
 /// The `INSERT … ON CONFLICT DO UPDATE` of rows into a generation; `rows`
 /// must not be empty. With `update_status` false an existing row keeps its
@@ -267,16 +314,17 @@ pub(crate) fn upsert_producers_insert(
     rows: Vec<ProducerRow>,
     update_status: bool,
 ) -> InsertMany<producer_state::ActiveModel> {
-    let models = rows.into_iter().map(|row| producer_state::ActiveModel {
-        generation: ActiveValue::Set(generation),
-        npn: ActiveValue::Set(row.npn),
-        status: ActiveValue::Set(row.status),
-        state: ActiveValue::Set(row.state),
-        last_position: ActiveValue::Set(row.last_position),
-    });
+    let models = rows.into_iter().map(|row| row.into_model(generation));
     let mut updated = vec![
-        producer_state::Column::State,
+        producer_state::Column::FoldState,
         producer_state::Column::LastPosition,
+        producer_state::Column::LastActivatedAt,
+        producer_state::Column::LastDeactivatedAt,
+        producer_state::Column::FirstEventAt,
+        producer_state::Column::LastEventAt,
+        producer_state::Column::EventCount,
+        producer_state::Column::Deleted,
+        producer_state::Column::Profile,
     ];
     if update_status {
         updated.push(producer_state::Column::Status);
@@ -295,13 +343,7 @@ pub(crate) fn upsert_producers_insert(
 /// and the direct path.
 fn current_producer_select(npn: &str) -> SelectStatement {
     Query::select()
-        .columns([
-            producer_state::Column::Generation,
-            producer_state::Column::Npn,
-            producer_state::Column::Status,
-            producer_state::Column::State,
-            producer_state::Column::LastPosition,
-        ])
+        .columns(<producer_state::Column as sea_orm::Iterable>::iter())
         .from(ProducerStateTable)
         .and_where(in_current_generation())
         .and_where(Expr::col(producer_state::Column::Npn).eq(npn))
@@ -371,7 +413,14 @@ impl ProducerRow {
         Ok(Self {
             npn: row.try_get("", "npn")?,
             status: row.try_get("", "status")?,
-            state: row.try_get("", "state")?,
+            last_activated_at: row.try_get("", "last_activated_at")?,
+            last_deactivated_at: row.try_get("", "last_deactivated_at")?,
+            first_event_at: row.try_get("", "first_event_at")?,
+            last_event_at: row.try_get("", "last_event_at")?,
+            event_count: row.try_get("", "event_count")?,
+            deleted: row.try_get("", "deleted")?,
+            profile: row.try_get("", "profile")?,
+            fold_state: row.try_get("", "fold_state")?,
             last_position: row.try_get("", "last_position")?,
         })
     }

@@ -12,8 +12,8 @@ use crate::LogEntry;
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
 use crate::projection_queries::{
-    ProducerRow, ProjectionMeta, RebuildFigures, current_meta_select, producers_select,
-    set_applied_update, swap_generation_updates, upsert_producers_insert,
+    ProducerRow, ProjectionMeta, RebuildFigures, UPSERT_CHUNK, current_meta_select,
+    producers_select, set_applied_update, swap_generation_updates, upsert_producers_insert,
 };
 
 /// The current generation's meta row, as this transaction sees it.
@@ -57,8 +57,10 @@ pub fn upsert_producers_in(
         .into_iter()
         .partition(|row| stored_status.get(&row.npn) == Some(&row.status));
     for (rows, update_status) in [(same_status, false), (other, true)] {
-        if !rows.is_empty() {
-            txn.insert(&upsert_producers_insert(generation, rows, update_status).into_query())?;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<ProducerRow> = rows.by_ref().take(UPSERT_CHUNK).collect();
+            txn.insert(&upsert_producers_insert(generation, chunk, update_status).into_query())?;
         }
     }
     Ok(())

@@ -25,7 +25,14 @@ fn rows(count: usize) -> Vec<ProducerRow> {
         .map(|n| ProducerRow {
             npn: format!("{}", 100 + n),
             status: "ACTIVE".to_owned(),
-            state: "{}".to_owned(),
+            last_activated_at: Some(n as i64),
+            last_deactivated_at: None,
+            first_event_at: Some(n as i64),
+            last_event_at: Some(n as i64),
+            event_count: 1,
+            deleted: false,
+            profile: None,
+            fold_state: "{}".to_owned(),
             last_position: n as i64,
         })
         .collect()
