@@ -2,6 +2,7 @@
 
 use agentsync_events::{RawObject, SubRecordKind};
 use litemap::LiteMap;
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Orders events for last-writer-wins: the latest `time` (µs since the
@@ -35,18 +36,6 @@ struct VersionedOut<'a, T> {
     value: &'a T,
 }
 
-/// The forms a [`Versioned`] value is read in.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum VersionedIn<T> {
-    Object {
-        time: i64,
-        event_id: String,
-        value: T,
-    },
-    FoldVersion5(i64, String, T),
-}
-
 impl<T: Serialize> Serialize for Versioned<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         VersionedOut {
@@ -60,17 +49,58 @@ impl<T: Serialize> Serialize for Versioned<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Versioned<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (time, event_id, value) = match VersionedIn::deserialize(deserializer)? {
-            VersionedIn::Object {
-                time,
-                event_id,
-                value,
-            }
-            | VersionedIn::FoldVersion5(time, event_id, value) => (time, event_id, value),
-        };
-        Ok(Self {
+        deserializer.deserialize_any(VersionedVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a [`Versioned`] value from an object or, as fold version 5
+/// wrote it, an array, straight from the input: the value may be a
+/// [`RawObject`], which only the input itself can give.
+struct VersionedVisitor<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for VersionedVisitor<T> {
+    type Value = Versioned<T>;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str(r#"{"time", "event_id", "value"} or [time, event_id, value]"#)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let missing = |what| serde::de::Error::custom(format_args!("missing {what}"));
+        let time = seq.next_element()?.ok_or_else(|| missing("time"))?;
+        let event_id = seq.next_element()?.ok_or_else(|| missing("event_id"))?;
+        let value = seq.next_element()?.ok_or_else(|| missing("value"))?;
+        if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+            return Err(serde::de::Error::custom("more than three elements"));
+        }
+        Ok(Versioned {
             stamp: Stamp { time, event_id },
             value,
+        })
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut time, mut event_id, mut value) = (None, None, None);
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "time" => time = Some(map.next_value()?),
+                "event_id" => event_id = Some(map.next_value()?),
+                "value" => value = Some(map.next_value()?),
+                other => {
+                    return Err(serde::de::Error::unknown_field(
+                        other,
+                        &["time", "event_id", "value"],
+                    ));
+                }
+            }
+        }
+        let missing = serde::de::Error::missing_field;
+        Ok(Versioned {
+            stamp: Stamp {
+                time: time.ok_or_else(|| missing("time"))?,
+                event_id: event_id.ok_or_else(|| missing("event_id"))?,
+            },
+            value: value.ok_or_else(|| missing("value"))?,
         })
     }
 }

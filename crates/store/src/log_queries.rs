@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Value, Values};
+use sea_orm::sea_query::{Expr, ExprTrait, Value, Values};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select,
@@ -126,26 +126,15 @@ pub enum RowContent {
 }
 
 /// The stored columns that stand for an entry's body in a rebuild.
-///
-/// The type and the event id are selected as one text value,
-/// `event_type || U+001F || event_id`: every text value sea-orm reads is
-/// allocated, copied and converted on its own, and this is one value per
-/// entry instead of two (with the states' one-letter field names, 3.3%
-/// fewer instructions in a CLI rebuild of the bench's log). The value splits
-/// at its first separator without ambiguity: the columns are taken only
-/// for understood events, whose type is one of the known types (none
-/// contains the separator), while an event id may contain anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredColumns {
-    type_and_id: String,
+    event_type: String,
+    event_id: String,
     /// `occurred_at`.
     pub occurred_at: Option<i64>,
     /// `record_id` (empty where the event has none).
     pub record_id: String,
 }
-
-/// Between the type and the event id in [`StoredColumns`]' text.
-const TYPE_ID_SEPARATOR: char = '\u{1f}';
 
 impl StoredColumns {
     /// The columns of an entry of type `event_type` (a known type).
@@ -156,7 +145,8 @@ impl StoredColumns {
         record_id: String,
     ) -> Self {
         Self {
-            type_and_id: format!("{event_type}{TYPE_ID_SEPARATOR}{event_id}"),
+            event_type: event_type.to_owned(),
+            event_id: event_id.to_owned(),
             occurred_at,
             record_id,
         }
@@ -164,18 +154,12 @@ impl StoredColumns {
 
     /// `event_type`.
     pub fn event_type(&self) -> &str {
-        self.type_and_id_split().0
+        &self.event_type
     }
 
     /// `event_id` (an understood entry always has one).
     pub fn event_id(&self) -> &str {
-        self.type_and_id_split().1
-    }
-
-    fn type_and_id_split(&self) -> (&str, &str) {
-        self.type_and_id
-            .split_once(TYPE_ID_SEPARATOR)
-            .unwrap_or((&self.type_and_id, ""))
+        &self.event_id
     }
 }
 
@@ -216,8 +200,10 @@ impl ColumnsSuffice {
 }
 
 /// The entries of `read` with what a rebuild reads of them, in table order,
-/// which is sequential on disk. The columns are in [`RebuildColumns`]'
-/// order, which [`RebuildRow::from_direct`] reads by place.
+/// which is sequential on disk: the log's own columns, and the body only
+/// where the columns do not suffice (`NULL` where it is not read). The
+/// columns are in [`RebuildColumns`]' order, which
+/// [`RebuildRow::from_direct`] reads by place.
 fn entries_in_order_select(read: RebuildRead) -> Select<EventLog> {
     let RebuildRead {
         after,
@@ -226,39 +212,22 @@ fn entries_in_order_select(read: RebuildRead) -> Select<EventLog> {
         columns,
         limit,
     } = read;
-    // The body where the columns do not suffice, the columns where they do
-    // (copying them out of every row would cost more than it saves). The
-    // other is empty, not NULL: for each NULL read into an `Option`,
-    // sea-orm formats an error text and drops it (`format_inner` was 1.3%
-    // of a collecting thread's samples).
-    let either = |said: Expr, otherwise: Expr| -> Expr {
-        match columns {
-            None => otherwise,
-            Some(columns) => Expr::case(columns.condition(), said)
-                .finally(otherwise)
-                .into(),
-        }
+    let body = match columns {
+        None => Expr::col(Column::Body),
+        Some(columns) => Expr::case(columns.condition(), Expr::val(Option::<Vec<u8>>::None))
+            .finally(Expr::col(Column::Body))
+            .into(),
     };
-    let body = either(Expr::val(Vec::<u8>::new()), Expr::col(Column::Body));
-    // Standard SQL concatenation, as SQLite and PostgreSQL both spell it.
-    let concat = || BinOper::Custom("||");
-    let type_and_id = Expr::col(Column::EventType)
-        .if_null("")
-        .binary(concat(), Expr::val(TYPE_ID_SEPARATOR.to_string()))
-        .binary(concat(), Expr::col(Column::EventId).if_null(""));
     EventLog::find()
         .select_only()
         .columns([Column::Position, Column::Npn, Column::ReceivedAt])
         .column_as(body, "body")
-        .column_as(either(type_and_id, Expr::val("")), "type_and_id")
-        .column_as(
-            either(Expr::col(Column::OccurredAt), Expr::val(0)),
-            "occurred_at",
-        )
-        .column_as(
-            either(Expr::col(Column::RecordId).if_null(""), Expr::val("")),
-            "record_id",
-        )
+        .columns([
+            Column::EventType,
+            Column::EventId,
+            Column::OccurredAt,
+            Column::RecordId,
+        ])
         .filter(Column::Position.gt(after))
         .filter(Column::Position.lte(until))
         .apply_if(share.condition(), QueryFilter::filter)
@@ -295,17 +264,17 @@ fn position_and_body(row: &QueryResult) -> Result<(i64, Vec<u8>), DbErr> {
 }
 
 /// A [`RebuildRow`] as selected: position, NPN, reception time, body
-/// (empty when the columns stand for it), and the type and event id,
-/// occurrence time and record id (empty, 0 and empty when the body is
-/// read).
+/// (`None`: not read, the columns stand for it), type, event id,
+/// occurrence time and record id.
 type RebuildColumns = (
     i64,
     Option<String>,
     i64,
-    Vec<u8>,
-    String,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
     Option<i64>,
-    String,
+    Option<String>,
 );
 
 impl RebuildRow {
@@ -320,22 +289,24 @@ impl RebuildRow {
             row.try_get_by_index(4)?,
             row.try_get_by_index(5)?,
             row.try_get_by_index(6)?,
+            row.try_get_by_index(7)?,
         )))
     }
 
     fn from_columns(
-        (position, npn, received_at, body, type_and_id, occurred_at, record_id): RebuildColumns,
+        (position, npn, received_at, body, event_type, event_id, occurred_at, record_id): RebuildColumns,
     ) -> Self {
-        // An understood entry always has a type: none means the body was
-        // read.
-        let content = if type_and_id.is_empty() {
-            RowContent::Body(body)
-        } else {
-            RowContent::Columns(StoredColumns {
-                type_and_id,
+        let content = match (body, event_type, event_id) {
+            (Some(body), _, _) => RowContent::Body(body),
+            (None, Some(event_type), Some(event_id)) => RowContent::Columns(StoredColumns {
+                event_type,
+                event_id,
                 occurred_at,
-                record_id,
-            })
+                record_id: record_id.unwrap_or_default(),
+            }),
+            // The columns suffice only for understood events, which have
+            // a type and an id; nothing else leaves the body unread.
+            (None, _, _) => RowContent::Body(Vec::new()),
         };
         Self {
             position,

@@ -247,7 +247,7 @@ async fn entries_whose_columns_suffice_under_the_version_asked_for_come_without_
 }
 
 #[tokio::test]
-async fn an_event_id_holding_the_separator_of_the_type_and_id_reads_back_whole() {
+async fn an_entry_read_from_its_columns_keeps_its_ids_whole_whatever_they_hold() {
     let body = r#"{"id":"e\u001f9\u001f","type":"id.producer.phone.updated","timestamp":"2025-07-01T00:00:09Z","data":{"npn":"7","id":"ph\u001f1"}}"#;
     let entry = NewEntry::interpreted(
         "msg_9".to_owned(),

@@ -105,7 +105,7 @@ fn a_corrupt_fold_state_is_an_error() {
     let mut row = encode_row("7", &full_state(), 41).expect("encodes");
     for text in [
         "",
-        "[]",
+        "42",
         r#"{"status_set_by":{"time":"x"}}"#,
         r#"{"n":"many"}"#,
     ] {
