@@ -182,8 +182,3 @@ fn an_entry_stored_under_a_non_normalised_npn_is_reported_not_skipped() {
     part.collect_page(&entries).expect("0 is a normalised NPN");
     assert_eq!(part.records()[0].npn, 0);
 }
-
-#[test]
-fn a_collected_entry_takes_48_bytes() {
-    assert_eq!(std::mem::size_of::<Collected>(), 48);
-}
