@@ -427,7 +427,7 @@ async fn entries_folded_from_their_columns_or_their_bodies_rebuild_alike() {
 }
 
 #[tokio::test]
-async fn direct_reads_agree_with_the_pool_across_a_rebuild() {
+async fn a_producer_lookup_agrees_with_the_producer_pages_across_a_rebuild() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;
     deliver_random_stream(&server, 120, 0xD1EC7).await;
@@ -435,11 +435,14 @@ async fn direct_reads_agree_with_the_pool_across_a_rebuild() {
     let both = |npn: String| {
         let store = store.clone();
         async move {
-            let direct = store.current_producer(&npn).await.expect("direct");
-            let pooled = event_store::projection_queries::current_producer(store.reader(), &npn)
+            let looked_up = store.current_producer(&npn).await.expect("lookup");
+            let paged = store
+                .current_producers_page(None, None, 100_000)
                 .await
-                .expect("pool");
-            (direct, pooled)
+                .expect("page")
+                .into_iter()
+                .find(|row| row.npn == npn);
+            (looked_up, paged)
         }
     };
     let npns: Vec<String> = current_states(&server)
@@ -509,7 +512,8 @@ fn without_position(row: event_store::ProducerRow) -> event_store::ProducerRow {
 /// The current generation's rows, as stored, without their positions.
 pub(crate) async fn current_states(server: &TestServer) -> Vec<event_store::ProducerRow> {
     let store = server.store().await;
-    event_store::projection_queries::current_producers_page(store.reader(), None, None, 100_000)
+    store
+        .current_producers_page(None, None, 100_000)
         .await
         .expect("rows")
         .into_iter()
@@ -821,9 +825,6 @@ async fn depth_and_complexity_limits_refuse_abusive_queries() {
 #[tokio::test]
 async fn a_restart_keeps_a_newer_shadow_generation_and_the_next_rebuild_clears_it() {
     use event_store::ProjectionMeta;
-    use event_store::projection_queries::{
-        current_meta, insert_meta, load_producers, upsert_producers,
-    };
     let dir = tempfile::tempdir().expect("tempdir");
     let server = TestServer::start(test_config(&dir)).await;
     send(
@@ -841,8 +842,8 @@ async fn a_restart_keeps_a_newer_shadow_generation_and_the_next_rebuild_clears_i
     let store = event_store::Store::open(&options)
         .await
         .expect("store opens");
-    let db = store.writer_connection();
-    let current = current_meta(db)
+    let current = store
+        .current_meta()
         .await
         .expect("meta")
         .expect("a current generation");
@@ -852,14 +853,16 @@ async fn a_restart_keeps_a_newer_shadow_generation_and_the_next_rebuild_clears_i
         started_at: 0,
         ..current.clone()
     };
-    insert_meta(db, shadow).await.expect("shadow meta");
-    let rows = load_producers(db, current.generation, vec!["4".to_owned()])
+    store.insert_meta(shadow).await.expect("shadow meta");
+    let rows = store
+        .load_producers(current.generation, vec!["4".to_owned()])
         .await
         .expect("rows");
-    upsert_producers(db, 7, rows).await.expect("shadow rows");
+    store.upsert_producers(7, rows).await.expect("shadow rows");
 
     let server = TestServer::start(test_config(&dir)).await;
-    let kept = load_producers(store.reader(), 7, vec!["4".to_owned()])
+    let kept = store
+        .load_producers(7, vec!["4".to_owned()])
         .await
         .expect("rows");
     assert_eq!(
@@ -884,7 +887,8 @@ async fn a_restart_keeps_a_newer_shadow_generation_and_the_next_rebuild_clears_i
     for _ in 0..200 {
         let mut left = 0;
         for generation in [current.generation, 7] {
-            left += load_producers(store.reader(), generation, vec!["4".to_owned()])
+            left += store
+                .load_producers(generation, vec!["4".to_owned()])
                 .await
                 .expect("rows")
                 .len();

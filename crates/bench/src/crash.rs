@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
-use event_store::projection_queries::current_producers_page;
 use event_store::{Store, StoreOptions};
 use webhook_verify::Secret;
 
@@ -129,10 +128,18 @@ async fn projection_matches_rebuild(server: &ServerProcess, url: &str) -> anyhow
             })
             .collect()
     };
-    let live = rows(current_producers_page(store.reader(), None, None, u64::MAX >> 1).await?);
+    let live = rows(
+        store
+            .current_producers_page(None, None, u64::MAX >> 1)
+            .await?,
+    );
     if rebuild(server).await.is_none() {
         bail!("rebuildProjection failed");
     }
-    let rebuilt = rows(current_producers_page(store.reader(), None, None, u64::MAX >> 1).await?);
+    let rebuilt = rows(
+        store
+            .current_producers_page(None, None, u64::MAX >> 1)
+            .await?,
+    );
     Ok(live == rebuilt && !live.is_empty())
 }

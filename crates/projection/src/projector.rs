@@ -6,12 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use event_store::projection_queries::{DELETE_CHUNK, current_meta, delete_generations_before};
-use event_store::writer_queries::{
-    current_meta_in, load_producers_in, set_applied_in, upsert_producers_in,
-};
 use event_store::{
-    AppendHook, Appended, DbErr, DirectTxn, ProducerRow, ProjectionMeta, Store, StoreError,
+    AppendHook, Appended, DELETE_CHUNK, ProducerRow, ProjectionMeta, ProjectionTxn, Store,
+    StoreError,
 };
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
@@ -45,18 +42,6 @@ pub enum ProjectorError {
     RebuildThread(String),
 }
 
-impl From<event_store::DirectError> for ProjectorError {
-    fn from(error: event_store::DirectError) -> Self {
-        Self::Store(StoreError::Direct(error))
-    }
-}
-
-impl From<DbErr> for ProjectorError {
-    fn from(error: DbErr) -> Self {
-        Self::Store(StoreError::Database(error))
-    }
-}
-
 /// The [`AppendHook`] that folds each appended batch into the current
 /// generation, in the append transaction: once a delivery is acknowledged,
 /// every query reflects it. After the commit it publishes the changed
@@ -78,7 +63,7 @@ impl LiveFold {
 }
 
 impl AppendHook for LiveFold {
-    fn after_append(&self, txn: &DirectTxn, entries: &[Appended]) -> Result<(), StoreError> {
+    fn after_append(&self, txn: &ProjectionTxn, entries: &[Appended]) -> Result<(), StoreError> {
         let changes =
             apply_batch(txn, entries, self.feed.wants_changes()).map_err(|error| match error {
                 ProjectorError::Store(store) => store,
@@ -96,13 +81,13 @@ impl AppendHook for LiveFold {
 /// Folds a batch into the current generation; returns the changed states
 /// when someone is listening for them.
 fn apply_batch(
-    txn: &DirectTxn,
+    txn: &ProjectionTxn,
     entries: &[Appended],
     want_changes: bool,
 ) -> Result<Vec<ProducerChange>, ProjectorError> {
     // Without a current generation there is nothing to keep up to date: the
     // next start rebuilds from the log.
-    let Some(meta) = current_meta_in(txn)? else {
+    let Some(meta) = txn.current_meta()? else {
         return Ok(Vec::new());
     };
     let events: Vec<FoldEvent> = entries
@@ -130,13 +115,13 @@ fn apply_batch(
 /// the new global facts. The events are taken, so their profiles and
 /// sub-record ids move into the states (this runs on the commit path).
 pub(crate) fn fold_into_generation(
-    txn: &DirectTxn,
+    txn: &ProjectionTxn,
     meta: &ProjectionMeta,
     applied_position: i64,
     events: Vec<FoldEvent>,
 ) -> Result<Folded, ProjectorError> {
     let npns: Vec<String> = events.iter().filter_map(|e| e.npn.clone()).collect();
-    let rows = load_producers_in(txn, meta.generation, npns)?;
+    let rows = txn.load_producers(meta.generation, npns)?;
     let stored_status: HashMap<String, String> = rows
         .iter()
         .map(|row| (row.npn.clone(), row.status.clone()))
@@ -151,9 +136,9 @@ pub(crate) fn fold_into_generation(
             *state = fold_owned(std::mem::take(state), event);
         }
     }
-    upsert_producers_in(txn, meta.generation, encode_rows(&states)?, &stored_status)?;
+    txn.upsert_producers(meta.generation, encode_rows(&states)?, &stored_status)?;
     let global_state = serde_json::to_string(&global)?;
-    set_applied_in(txn, meta.generation, applied_position, global_state.clone())?;
+    txn.set_applied(meta.generation, applied_position, global_state.clone())?;
     Ok(Folded {
         states,
         global_state,
@@ -277,10 +262,11 @@ impl Projector {
     /// the previous generation can serve meanwhile. Deletes generations
     /// older than the current one first.
     async fn needed_at_start(&self) -> Result<Option<(&'static str, Serving)>, ProjectorError> {
-        let meta = current_meta(self.store.reader()).await?;
+        let meta = self.store.current_meta().await?;
         if let Some(meta) = &meta {
-            let db = self.store.writer_connection();
-            delete_generations_before(db, meta.generation, DELETE_CHUNK).await?;
+            self.store
+                .delete_generations_before(meta.generation, DELETE_CHUNK)
+                .await?;
         }
         let head = self.store.log_head().await?;
         Ok(match &meta {
@@ -307,7 +293,7 @@ impl Projector {
 
     /// The current generation's meta row.
     pub async fn current_meta(&self) -> Result<Option<ProjectionMeta>, ProjectorError> {
-        Ok(current_meta(self.store.reader()).await?)
+        Ok(self.store.current_meta().await?)
     }
 
     /// The global facts of the current generation.

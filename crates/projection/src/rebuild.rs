@@ -31,15 +31,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use agentsync_events::INTERPRETER_VERSION;
-use event_store::projection_queries::{
-    DELETE_CHUNK, delete_generations_before, insert_meta, latest_generation,
-};
-use event_store::writer_queries::{
-    current_meta_in, entries_after_in, set_applied_in, swap_generation_in, upsert_producers_in,
-};
 use event_store::{
-    ColumnsSuffice, Commit, DirectTxn, NpnShare, ProjectionMeta, RebuildFigures, RebuildRead,
-    RebuildRow, Store, StoreError,
+    ColumnsSuffice, Commit, DELETE_CHUNK, NpnShare, ProjectionMeta, ProjectionTxn, RebuildFigures,
+    RebuildRead, Store, StoreError,
 };
 use tokio::task::JoinHandle;
 
@@ -170,8 +164,8 @@ enum Swapped {
 impl CaughtUp {
     /// Folds up to `limit` entries appended after the head into the shadow
     /// rows, in `txn`.
-    fn fold_round(mut self, txn: &DirectTxn, limit: u64) -> Result<Self, ProjectorError> {
-        let late = entries_after_in(txn, self.head, limit)?;
+    fn fold_round(mut self, txn: &ProjectionTxn, limit: u64) -> Result<Self, ProjectorError> {
+        let late = txn.entries_after(self.head, limit)?;
         let Some(late_head) = late.last().map(|entry| entry.position) else {
             return Ok(self);
         };
@@ -189,22 +183,29 @@ impl CaughtUp {
     /// Folds what was appended since the head into the shadow rows and
     /// swaps generations, unless a later rebuild has swapped in a newer
     /// generation already (a rebuild never goes back).
-    fn fold_and_swap(self, txn: &DirectTxn, started: Instant) -> Result<Swapped, ProjectorError> {
-        if let Some(newer) = current_meta_in(txn)?.filter(|c| c.generation > self.generation) {
+    fn fold_and_swap(
+        self,
+        txn: &ProjectionTxn,
+        started: Instant,
+    ) -> Result<Swapped, ProjectorError> {
+        if let Some(newer) = txn
+            .current_meta()?
+            .filter(|c| c.generation > self.generation)
+        {
             return Ok(Swapped::Superseded(newer.generation));
         }
         let generation = self.generation;
         // Every entry left: SQLite's LIMIT is a signed 64-bit integer.
         let caught_up = self.fold_round(txn, i64::MAX.unsigned_abs())?;
         // Recorded even when there was nothing left to fold.
-        set_applied_in(txn, generation, caught_up.head, caught_up.global_state)?;
+        txn.set_applied(generation, caught_up.head, caught_up.global_state)?;
         let figures = RebuildFigures {
             events_folded: caught_up.events_read,
             producers_written: caught_up.producers_written,
             duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             finished_at: now_micros(),
         };
-        swap_generation_in(txn, generation, figures)?;
+        txn.swap_generation(generation, figures)?;
         Ok(Swapped::Done(figures))
     }
 }
@@ -227,9 +228,8 @@ impl Projector {
         _running: RaisedFlag,
     ) -> Result<RebuildReport, ProjectorError> {
         let started = Instant::now();
-        let db = self.store.writer_connection();
-        let generation = latest_generation(db).await? + 1;
-        insert_meta(db, shadow_meta(generation)).await?;
+        let generation = self.store.latest_generation().await? + 1;
+        self.store.insert_meta(shadow_meta(generation)).await?;
         let head = self.store.log_head().await?;
 
         let passes = self.clone();
@@ -254,7 +254,7 @@ impl Projector {
         let swapping = RaisedFlag::raise(&self.swapping);
         let swapped = self
             .store
-            .write_direct(Commit::Synced, move |txn| {
+            .write_transaction(Commit::Synced, move |txn| {
                 caught_up.fold_and_swap(txn, started)
             })
             .await;
@@ -288,7 +288,7 @@ impl Projector {
             }
             caught_up = self
                 .store
-                .write_direct(Commit::Unsynced, move |txn| {
+                .write_transaction(Commit::Unsynced, move |txn| {
                     caught_up.fold_round(txn, CATCH_UP_ROUND)
                 })
                 .await?;
@@ -345,8 +345,10 @@ impl Projector {
         let store = self.store.clone();
         tokio::spawn(async move {
             let started = Instant::now();
-            let db = store.writer_connection();
-            match delete_generations_before(db, generation, DELETE_CHUNK).await {
+            match store
+                .delete_generations_before(generation, DELETE_CHUNK)
+                .await
+            {
                 Ok(rows) => {
                     tracing::info!(
                         generation,
@@ -374,11 +376,11 @@ impl Projector {
 
     /// Reads one share of the log up to `head` (the store filters the
     /// rows; about `entries` of them) and collects its entries on every
-    /// collecting thread: on a SQLite file each reads its own ranges
-    /// ([`Projector::collect_ranges`]); otherwise each interprets its own
-    /// share of each page, and the next page is read (on another thread)
-    /// while this one is collected. Returns each thread's part, sorted, this
-    /// thread's first, and the helper threads that wait to free theirs.
+    /// collecting thread, each reading its own ranges of positions on its
+    /// own connection and collecting every entry of them. No thread hands
+    /// pages to another, and each body is freed by the thread that read it.
+    /// Returns each thread's part, sorted, this thread's first, and the
+    /// helper threads that wait to free theirs.
     async fn collect_pass(
         &self,
         head: i64,
@@ -389,39 +391,6 @@ impl Projector {
         // Each thread collects about a `threads`-th of the entries; a little
         // room more for the share's uneven size.
         let per_thread = entries.div_ceil(threads) + entries / 50;
-        if self.store.reads_directly() {
-            return self.collect_ranges(head, share, threads, per_thread);
-        }
-        let helpers = (1..threads)
-            .map(|thread| CollectHelper::start(CollectedPart::new(thread, threads, per_thread)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut own = CollectedPart::new(0, threads, per_thread);
-        let mut next_page = self.read_page_ahead(0, head, share).await;
-        loop {
-            let page = Arc::new(next_page.await.map_err(|_| StoreError::Interrupted)??);
-            let Some(last) = page.last() else {
-                break;
-            };
-            next_page = self.read_page_ahead(last.position, head, share).await;
-            for helper in &helpers {
-                helper.send(page.clone())?;
-            }
-            own.collect_page(&page)?;
-        }
-        gather_parts(own, helpers)
-    }
-
-    /// [`Projector::collect_pass`] on a SQLite file: each collecting thread
-    /// reads its own ranges of positions (every `threads`-th range) on its
-    /// own connection and collects every entry of them. No thread hands
-    /// pages to another, and each body is freed by the thread that read it.
-    fn collect_ranges(
-        &self,
-        head: i64,
-        share: NpnShare,
-        threads: usize,
-        per_thread: usize,
-    ) -> Result<(Vec<CollectedPart>, Vec<CollectedPartHome>), ProjectorError> {
         let ranges = |first: usize| LogRanges {
             head,
             share,
@@ -474,30 +443,13 @@ impl Projector {
             // Not synced: the swap's durable commit syncs these rows too.
             let write = async move {
                 store
-                    .write_direct(Commit::Unsynced, move |txn| {
-                        upsert_producers_in(txn, generation, rows, &HashMap::new())
+                    .write_transaction(Commit::Unsynced, move |txn| {
+                        txn.upsert_producers(generation, rows, &HashMap::new())
                     })
                     .await
             };
             writing = Some(start_now(write).await);
         }
-    }
-
-    /// Starts reading the page of the share's entries after `after`, up to
-    /// `head`.
-    async fn read_page_ahead(
-        &self,
-        after: i64,
-        head: i64,
-        share: NpnShare,
-    ) -> JoinHandle<Result<Vec<RebuildRow>, StoreError>> {
-        let store = self.store.clone();
-        start_now(async move {
-            store
-                .entries_in_order(rebuild_read(after, head, share, READ_PAGE))
-                .await
-        })
-        .await
     }
 }
 
@@ -539,9 +491,7 @@ impl LogRanges {
         let mut after = span_positions.saturating_mul(i64::try_from(self.first).unwrap_or(0));
         while after < self.head {
             let until = after.saturating_add(span_positions).min(self.head);
-            let page = store
-                .entries_in_order_here(rebuild_read(after, until, self.share, span))
-                .ok_or(StoreError::NotAFile)??;
+            let page = store.entries_in_order_here(rebuild_read(after, until, self.share, span))?;
             part.collect_page(&page)?;
             after = after.saturating_add(step);
         }

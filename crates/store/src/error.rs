@@ -15,8 +15,11 @@ pub enum StoreError {
     /// A database task on a blocking thread panicked or was cancelled.
     #[error("a database task on a blocking thread did not finish")]
     Interrupted,
-    /// The log writer needs a SQLite database file of its own to write to.
-    #[error("the log writer needs a SQLite database file (sqlite://PATH)")]
+    /// The database URL does not name a SQLite file: the store opens
+    /// connections of its own to the file (the log writer's, a rebuild's).
+    #[error(
+        "the database URL must name a SQLite file (sqlite://PATH); in-memory databases and other kinds are not supported"
+    )]
     NotAFile,
     /// The writer's thread could not be started.
     #[error("the log writer's thread could not be started: {0}")]

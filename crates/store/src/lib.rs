@@ -11,11 +11,11 @@ mod error;
 mod history_queries;
 mod log_queries;
 mod open;
-pub mod projection_queries;
+mod projection_queries;
 mod rejection_queries;
 mod single_row;
 mod writer;
-pub mod writer_queries;
+mod writer_queries;
 
 pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
@@ -25,10 +25,11 @@ pub use log_queries::{
     TypeCount, list_entries_on,
 };
 pub use open::{Store, StoreOptions};
-pub use projection_queries::{ProducerRow, ProjectionMeta, RebuildFigures};
+pub use projection_queries::{DELETE_CHUNK, ProducerRow, ProjectionMeta, RebuildFigures};
 pub use rejection_queries::RejectionCount;
-pub use sea_orm::{DatabaseConnection, DbErr};
-pub use store_direct::{DirectError, DirectTxn, sqlite_file_path};
+pub use sea_orm::DatabaseConnection;
+pub use store_direct::sqlite_file_path;
 pub use writer::{
     AppendHook, AppendOutcome, Appended, Commit, LogWriter, NewEntry, NoHook, WriterOptions,
 };
+pub use writer_queries::ProjectionTxn;

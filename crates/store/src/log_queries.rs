@@ -379,41 +379,24 @@ impl Store {
         Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
     }
 
-    /// The entries of one [`RebuildRead`], as a rebuild reads them: on a
-    /// blocking thread's direct connection when the database is a SQLite
-    /// file (no hop per row).
+    /// The entries of one [`RebuildRead`], as a rebuild reads them, on a
+    /// blocking thread's own connection (no hop per row).
     pub async fn entries_in_order(&self, read: RebuildRead) -> Result<Vec<RebuildRow>, StoreError> {
-        let select = entries_in_order_select(read);
-        let direct = self
-            .direct_rows(select.clone().into_query(), RebuildRow::from_direct)
-            .await;
-        match direct {
-            Some(rows) => rows,
-            None => Ok(select
-                .into_tuple::<RebuildColumns>()
-                .all(self.reader())
-                .await?
-                .into_iter()
-                .map(RebuildRow::from_columns)
-                .collect()),
-        }
+        let select = entries_in_order_select(read).into_query();
+        self.direct_rows(select, RebuildRow::from_direct).await
     }
 
-    /// [`Store::entries_in_order`] on the calling thread's own direct
-    /// connection, for a thread that is there to block on its reads (a
-    /// rebuild's collecting threads each read their own ranges of the log);
-    /// `None` when the database is not a SQLite file.
-    pub fn entries_in_order_here(
-        &self,
-        read: RebuildRead,
-    ) -> Option<Result<Vec<RebuildRow>, StoreError>> {
+    /// [`Store::entries_in_order`] on the calling thread's own connection,
+    /// for a thread that is there to block on its reads (a rebuild's
+    /// collecting threads each read their own ranges of the log).
+    pub fn entries_in_order_here(&self, read: RebuildRead) -> Result<Vec<RebuildRow>, StoreError> {
         let select = entries_in_order_select(read).into_query();
         self.direct_rows_here(&select, RebuildRow::from_direct)
     }
 
     /// Reads every raw body of the log, a page at a time, the way a rebuild
-    /// reads (directly on a SQLite file), and returns how many rows and
-    /// bytes it read: the read ceiling a rebuild is compared with.
+    /// reads, and returns how many rows and bytes it read: the read ceiling
+    /// a rebuild is compared with.
     pub async fn scan_bodies(&self, page: u64) -> Result<(u64, u64), StoreError> {
         let (mut rows, mut bytes, mut after) = (0u64, 0u64, 0i64);
         loop {
@@ -423,13 +406,9 @@ impl Store {
                 .filter(Column::Position.gt(after))
                 .order_by_asc(Column::Position)
                 .limit(page);
-            let direct = self
-                .direct_rows(query.clone().into_query(), position_and_body)
-                .await;
-            let batch: Vec<(i64, Vec<u8>)> = match direct {
-                Some(batch) => batch?,
-                None => query.into_tuple().all(self.reader()).await?,
-            };
+            let batch = self
+                .direct_rows(query.into_query(), position_and_body)
+                .await?;
             let Some((last, _)) = batch.last() else {
                 return Ok((rows, bytes));
             };
@@ -440,18 +419,13 @@ impl Store {
     }
 
     /// The raw bodies at `positions`, in position order: the payloads a
-    /// producer's state refers to. On a SQLite file it runs on the calling
-    /// thread, like the state lookup it follows (primary-key reads).
+    /// producer's state refers to, read on the calling thread like the
+    /// state lookup it follows (primary-key reads).
     pub async fn bodies_at(&self, positions: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
         if positions.is_empty() {
             return Ok(Vec::new());
         }
-        let Some(direct) = self.direct_reader() else {
-            return Ok(bodies_select(positions)
-                .into_tuple()
-                .all(self.reader())
-                .await?);
-        };
+        let direct = self.direct_reader();
         let rows = match positions {
             [position] => direct.query_all_built(body_at_statement(*position))?,
             _ => direct.query_all(&bodies_select(positions).into_query())?,

@@ -52,9 +52,9 @@ impl StoreOptions {
     }
 }
 
-/// The opened database: a pool for reads, one pooled connection for the
-/// occasional writes (migrations, a rebuild's shadow rows, old generations,
-/// refusal counts), and, for a SQLite file, the direct paths: a
+/// The opened SQLite file: a pool for reads, one pooled connection for the
+/// occasional writes (migrations, old generations, refusal counts), and
+/// the direct paths: a
 /// [`DirectReader`] for the hottest reads, a [`DirectWriter`] for the log
 /// writer's thread and a rebuild's final swap, and one whose commits do not
 /// wait for the disk for a rebuild's shadow rows. With SQLite in WAL mode
@@ -63,9 +63,9 @@ impl StoreOptions {
 pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
-    direct: Option<DirectReads>,
-    direct_writer: Option<Arc<DirectWriter>>,
-    unsynced_writer: Option<Arc<DirectWriter>>,
+    direct: DirectReads,
+    direct_writer: Arc<DirectWriter>,
+    unsynced_writer: Arc<DirectWriter>,
 }
 
 /// The direct path and a bound on its blocking reads: each blocking thread
@@ -78,16 +78,20 @@ struct DirectReads {
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database.
+    /// Opens (creating if missing) and migrates the database. The URL
+    /// must name a SQLite file: the log writer, a rebuild's readers and the
+    /// hot reads each open a connection of their own to it, so an
+    /// in-memory database (or any other kind) is refused here, once.
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
+        let reader = DirectReader::for_url(&options.url, options.busy_timeout)
+            .ok_or(StoreError::NotAFile)?;
         let write = connect(options, 1).await?;
         Migrator::up(&write, None).await?;
         let read = connect(options, options.read_connections.max(1)).await?;
-        let direct =
-            DirectReader::for_url(&options.url, options.busy_timeout).map(|reader| DirectReads {
-                reader: Arc::new(reader),
-                blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
-            });
+        let direct = DirectReads {
+            reader: Arc::new(reader),
+            blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
+        };
         let writer = |sync_each_commit| {
             let pragmas = WriterPragmas {
                 busy_timeout: options.busy_timeout,
@@ -95,14 +99,16 @@ impl Store {
                 max_page_count: options.max_page_count,
                 sync_each_commit,
             };
-            DirectWriter::for_url(&options.url, pragmas).map(Arc::new)
+            DirectWriter::for_url(&options.url, pragmas)
+                .map(Arc::new)
+                .ok_or(StoreError::NotAFile)
         };
         Ok(Self {
             read,
             write,
             direct,
-            direct_writer: writer(true),
-            unsynced_writer: writer(false),
+            direct_writer: writer(true)?,
+            unsynced_writer: writer(false)?,
         })
     }
 
@@ -119,41 +125,32 @@ impl Store {
         &self.read
     }
 
-    /// Whether reads can run on the calling thread's own connection
-    /// (a SQLite file): see [`Store::entries_in_order_here`].
-    pub fn reads_directly(&self) -> bool {
-        self.direct.is_some()
+    /// Point lookups on the calling thread's own connection.
+    pub(crate) fn direct_reader(&self) -> &DirectReader {
+        &self.direct.reader
     }
 
-    /// Point lookups on the calling thread, when the database is a SQLite
-    /// file.
-    pub(crate) fn direct_reader(&self) -> Option<&DirectReader> {
-        self.direct.as_ref().map(|direct| direct.reader.as_ref())
-    }
-
-    /// The log writer's connection settings, when the database is a SQLite
-    /// file.
-    pub(crate) fn direct_writer(&self) -> Option<Arc<DirectWriter>> {
+    /// The log writer's connection settings.
+    pub(crate) fn direct_writer(&self) -> Arc<DirectWriter> {
         self.direct_writer.clone()
     }
 
     /// The writer whose commits do not wait for the disk (see
     /// [`crate::Commit::Unsynced`]).
-    pub(crate) fn unsynced_writer(&self) -> Option<Arc<DirectWriter>> {
+    pub(crate) fn unsynced_writer(&self) -> Arc<DirectWriter> {
         self.unsynced_writer.clone()
     }
 
-    /// Runs a `SELECT` of many rows on a blocking thread's direct
-    /// connection and converts each row with `row`; `None` when the database
-    /// is not a SQLite file (the caller reads through the pool instead).
+    /// Runs a `SELECT` of many rows on a blocking thread's own connection
+    /// and converts each row with `row`.
     pub(crate) async fn direct_rows<T: Send + 'static>(
         &self,
         select: SelectStatement,
         row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
-    ) -> Option<Result<Vec<T>, StoreError>> {
-        let DirectReads { reader, blocking } = self.direct.clone()?;
+    ) -> Result<Vec<T>, StoreError> {
+        let DirectReads { reader, blocking } = self.direct.clone();
         let Ok(permit) = blocking.acquire_owned().await else {
-            return Some(Err(StoreError::Interrupted));
+            return Err(StoreError::Interrupted);
         };
         // The permit moves with the read, so a caller that stops waiting
         // does not let another read start before this one ends.
@@ -161,10 +158,10 @@ impl Store {
             let _permit = permit;
             read_rows(&reader, &select, row)
         });
-        Some(match read.await {
+        match read.await {
             Ok(rows) => rows.map_err(StoreError::from),
             Err(_) => Err(StoreError::Interrupted),
-        })
+        }
     }
 
     /// [`Store::direct_rows`] on the calling thread's own connection, for
@@ -173,9 +170,8 @@ impl Store {
         &self,
         select: &SelectStatement,
         row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
-    ) -> Option<Result<Vec<T>, StoreError>> {
-        let reader = self.direct_reader()?;
-        Some(read_rows(reader, select, row).map_err(StoreError::from))
+    ) -> Result<Vec<T>, StoreError> {
+        read_rows(self.direct_reader(), select, row).map_err(StoreError::from)
     }
 
     /// The pooled connection for writes outside the log writer: migrations,

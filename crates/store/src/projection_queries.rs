@@ -119,7 +119,7 @@ fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// The generation queries read, with its position and figures.
-pub async fn current_meta<C: ConnectionTrait>(
+pub(crate) async fn current_meta<C: ConnectionTrait>(
     db: &C,
 ) -> Result<Option<ProjectionMeta>, StoreError> {
     Ok(single_row(current_meta_select().into_model(), db).await?)
@@ -131,7 +131,7 @@ pub(crate) fn current_meta_select() -> Select<ProjectionMetaTable> {
 }
 
 /// The highest generation number ever created (0 when none).
-pub async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
+pub(crate) async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
     Ok(
         max_of::<ProjectionMetaTable, _>(projection_meta::Column::Generation, db)
             .await?
@@ -140,7 +140,7 @@ pub async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreE
 }
 
 /// Creates a generation's meta row.
-pub async fn insert_meta<C: ConnectionTrait>(
+pub(crate) async fn insert_meta<C: ConnectionTrait>(
     db: &C,
     meta: ProjectionMeta,
 ) -> Result<(), StoreError> {
@@ -213,7 +213,7 @@ pub const DELETE_CHUNK: u64 = 2_000;
 /// go in NPN order, `chunk` rows per statement (each its own
 /// transaction), so appends interleave; the meta rows go last. Returns how
 /// many producer rows were deleted.
-pub async fn delete_generations_before<C: ConnectionTrait>(
+pub(crate) async fn delete_generations_before<C: ConnectionTrait>(
     db: &C,
     generation: i64,
     chunk: u64,
@@ -270,7 +270,7 @@ async fn chunk_end<C: ConnectionTrait>(
 }
 
 /// The rows of these NPNs in a generation.
-pub async fn load_producers<C: ConnectionTrait>(
+pub(crate) async fn load_producers<C: ConnectionTrait>(
     db: &C,
     generation: i64,
     npns: Vec<String>,
@@ -287,7 +287,7 @@ pub(crate) fn producers_select(generation: i64, npns: Vec<String>) -> Select<Pro
 }
 
 /// Inserts or replaces rows in a generation.
-pub async fn upsert_producers<C: ConnectionTrait>(
+pub(crate) async fn upsert_producers<C: ConnectionTrait>(
     db: &C,
     generation: i64,
     rows: Vec<ProducerRow>,
@@ -339,8 +339,7 @@ pub(crate) fn upsert_producers_insert(
     )
 }
 
-/// `SELECT` of one producer of the current generation, shared by the pool
-/// and the direct path.
+/// `SELECT` of one producer of the current generation.
 fn current_producer_select(npn: &str) -> SelectStatement {
     Query::select()
         .columns(<producer_state::Column as sea_orm::Iterable>::iter())
@@ -377,30 +376,13 @@ fn current_producer_statement(npn: &str) -> Statement {
     }
 }
 
-/// One producer of the current generation, through `db`.
-pub async fn current_producer<C: ConnectionTrait>(
-    db: &C,
-    npn: &str,
-) -> Result<Option<ProducerRow>, StoreError> {
-    let statement = db
-        .get_database_backend()
-        .build(&current_producer_select(npn));
-    let rows = ProducerStateTable::find()
-        .from_raw_sql(statement)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().next().map(ProducerRow::from))
-}
-
 impl Store {
-    /// One producer of the current generation: the `producer(npn)` lookup.
-    /// On a SQLite file it runs on the calling thread (see
-    /// [`store_direct`]); otherwise on the read pool.
+    /// One producer of the current generation: the `producer(npn)` lookup,
+    /// on the calling thread's own connection (see [`store_direct`]).
     pub async fn current_producer(&self, npn: &str) -> Result<Option<ProducerRow>, StoreError> {
-        let Some(direct) = self.direct_reader() else {
-            return current_producer(self.reader(), npn).await;
-        };
-        let rows = direct.query_all_built(current_producer_statement(npn))?;
+        let rows = self
+            .direct_reader()
+            .query_all_built(current_producer_statement(npn))?;
         let row = rows.first().map(ProducerRow::from_direct).transpose();
         Ok(row.map_err(store_direct::DirectError::from)?)
     }
@@ -428,7 +410,7 @@ impl ProducerRow {
 
 /// Up to `limit` producers of the current generation after `after_npn`, by
 /// NPN, optionally with one status.
-pub async fn current_producers_page<C: ConnectionTrait>(
+pub(crate) async fn current_producers_page<C: ConnectionTrait>(
     db: &C,
     status: Option<&str>,
     after_npn: Option<&str>,
@@ -451,7 +433,7 @@ pub async fn current_producers_page<C: ConnectionTrait>(
 
 /// How many producers of the current generation have `status` (all when
 /// `None`).
-pub async fn count_current_producers<C: ConnectionTrait>(
+pub(crate) async fn count_current_producers<C: ConnectionTrait>(
     db: &C,
     status: Option<&str>,
 ) -> Result<u64, StoreError> {
@@ -462,8 +444,7 @@ pub async fn count_current_producers<C: ConnectionTrait>(
     Ok(query.count(db).await?)
 }
 
-/// The `SELECT` behind [`Store::current_npns_with_status`], for the direct
-/// path and the pool alike.
+/// The `SELECT` behind [`Store::current_npns_with_status`].
 fn npns_with_status_select(status: &str) -> Select<ProducerStateTable> {
     ProducerStateTable::find()
         .select_only()
@@ -475,17 +456,78 @@ fn npns_with_status_select(status: &str) -> Select<ProducerStateTable> {
 
 impl Store {
     /// Every NPN of the current generation with `status`, sorted: the
-    /// `activeNpns` list. On a SQLite file the rows are read on a blocking
-    /// thread's direct connection (no hop per row); otherwise on the pool.
+    /// `activeNpns` list, read on a blocking thread's own connection (no
+    /// hop per row).
     pub async fn current_npns_with_status(&self, status: &str) -> Result<Vec<String>, StoreError> {
-        let select = npns_with_status_select(status);
-        match self
-            .direct_rows(select.clone().into_query(), |row| row.try_get("", "npn"))
-            .await
-        {
-            Some(npns) => npns,
-            None => Ok(select.into_tuple().all(self.reader()).await?),
-        }
+        let select = npns_with_status_select(status).into_query();
+        self.direct_rows(select, |row| row.try_get("", "npn")).await
+    }
+}
+
+/// The projection's tables, for the projection crate: generations, their
+/// meta rows and their producer rows. A rebuild's shadow rows and the
+/// swap go through [`Store::write_transaction`].
+impl Store {
+    /// The generation queries read, with its position and figures.
+    pub async fn current_meta(&self) -> Result<Option<ProjectionMeta>, StoreError> {
+        current_meta(self.reader()).await
+    }
+
+    /// The highest generation number ever created (0 when none).
+    pub async fn latest_generation(&self) -> Result<i64, StoreError> {
+        latest_generation(self.writer_connection()).await
+    }
+
+    /// Creates a generation's meta row.
+    pub async fn insert_meta(&self, meta: ProjectionMeta) -> Result<(), StoreError> {
+        insert_meta(self.writer_connection(), meta).await
+    }
+
+    /// Deletes every generation older than `generation`, `chunk` producer
+    /// rows per transaction (see [`DELETE_CHUNK`]); returns how many rows
+    /// went.
+    pub async fn delete_generations_before(
+        &self,
+        generation: i64,
+        chunk: u64,
+    ) -> Result<u64, StoreError> {
+        delete_generations_before(self.writer_connection(), generation, chunk).await
+    }
+
+    /// The rows of these NPNs in a generation.
+    pub async fn load_producers(
+        &self,
+        generation: i64,
+        npns: Vec<String>,
+    ) -> Result<Vec<ProducerRow>, StoreError> {
+        load_producers(self.reader(), generation, npns).await
+    }
+
+    /// Inserts or replaces rows in a generation, outside any append: for
+    /// tests and tools that stage a generation by hand.
+    pub async fn upsert_producers(
+        &self,
+        generation: i64,
+        rows: Vec<ProducerRow>,
+    ) -> Result<(), StoreError> {
+        upsert_producers(self.writer_connection(), generation, rows).await
+    }
+
+    /// Up to `limit` producers of the current generation after `after_npn`,
+    /// by NPN, optionally with one status.
+    pub async fn current_producers_page(
+        &self,
+        status: Option<&str>,
+        after_npn: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<ProducerRow>, StoreError> {
+        current_producers_page(self.reader(), status, after_npn, limit).await
+    }
+
+    /// How many producers of the current generation have `status` (all
+    /// when `None`).
+    pub async fn count_current_producers(&self, status: Option<&str>) -> Result<u64, StoreError> {
+        count_current_producers(self.reader(), status).await
     }
 }
 

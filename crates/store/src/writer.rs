@@ -14,6 +14,8 @@ use std::sync::Arc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 use store_direct::{DirectError, DirectTxn, DirectWriter, QueryResult};
+
+use crate::writer_queries::ProjectionTxn;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use agentsync_events::EventKind;
@@ -141,7 +143,7 @@ impl AppendOutcome {
 /// writer's thread.
 pub trait AppendHook: Send + Sync + 'static {
     /// Folds newly appended entries (never duplicates) within `txn`.
-    fn after_append(&self, txn: &DirectTxn, entries: &[Appended]) -> Result<(), StoreError>;
+    fn after_append(&self, txn: &ProjectionTxn, entries: &[Appended]) -> Result<(), StoreError>;
 
     /// Runs after the batch is durably committed (never after a failed
     /// one): the place to tell subscribers, who must never see a change
@@ -154,7 +156,7 @@ pub trait AppendHook: Send + Sync + 'static {
 pub struct NoHook;
 
 impl AppendHook for NoHook {
-    fn after_append(&self, _txn: &DirectTxn, _entries: &[Appended]) -> Result<(), StoreError> {
+    fn after_append(&self, _txn: &ProjectionTxn, _entries: &[Appended]) -> Result<(), StoreError> {
         Ok(())
     }
 }
@@ -194,15 +196,14 @@ pub struct LogWriter {
 }
 
 impl LogWriter {
-    /// Starts the writer's thread. Fails when the store is not a SQLite
-    /// file (the writer needs a connection of its own to it) or the thread
-    /// cannot be started.
+    /// Starts the writer's thread, with a connection of its own to the
+    /// store's file. Fails when the thread cannot be started.
     pub fn start(
         store: &Store,
         hook: Arc<dyn AppendHook>,
         options: WriterOptions,
     ) -> Result<Self, StoreError> {
-        let writer = store.direct_writer().ok_or(StoreError::NotAFile)?;
+        let writer = store.direct_writer();
         let (requests, receiver) = mpsc::channel(options.queue_depth.max(1));
         let gate = Arc::new(Mutex::new(()));
         let task = WriterTask {
@@ -318,24 +319,32 @@ impl Store {
         self.append_batch_with(entries, Arc::new(NoHook)).await
     }
 
-    /// Runs `work` in one immediate transaction of a direct writer, on a
-    /// blocking thread: for writes outside the log writer's thread that must
-    /// see and change the database as one step (a rebuild's shadow rows and
-    /// its final swap). `commit` says whether the commit waits for the disk.
-    pub async fn write_direct<T, E>(
+    /// Runs `work` in one immediate write transaction, on a blocking
+    /// thread: for writes outside the log writer's that must see and change
+    /// the database as one step (a rebuild's shadow rows, catch-up rounds
+    /// and swap). `commit` says whether the commit waits for the disk.
+    pub async fn write_transaction<T, E>(
         &self,
         commit: Commit,
-        work: impl FnOnce(&DirectTxn) -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&ProjectionTxn) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
-        E: From<StoreError> + From<DirectError> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
     {
         let writer = match commit {
             Commit::Synced => self.direct_writer(),
             Commit::Unsynced => self.unsynced_writer(),
         };
-        on_writer(writer, move |writer| writer.transaction(work)).await
+        on_writer(writer, move |writer| {
+            writer
+                .transaction(|txn| work(&ProjectionTxn::new(txn)).map_err(TxnError::Work))
+                .map_err(|error| match error {
+                    TxnError::Work(error) => error,
+                    TxnError::Transaction(error) => E::from(StoreError::from(error)),
+                })
+        })
+        .await
     }
 
     /// Runs `work` with the direct writer on a blocking thread (which keeps
@@ -352,7 +361,20 @@ impl Store {
     }
 }
 
-/// Whether a [`Store::write_direct`] commit waits for the disk.
+/// What a [`Store::write_transaction`] can fail with: its work's own
+/// error, or the transaction's.
+enum TxnError<E> {
+    Work(E),
+    Transaction(DirectError),
+}
+
+impl<E> From<DirectError> for TxnError<E> {
+    fn from(error: DirectError) -> Self {
+        Self::Transaction(error)
+    }
+}
+
+/// Whether a [`Store::write_transaction`] commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Commit {
     /// `synchronous = FULL`: durable once it returns.
@@ -367,17 +389,16 @@ pub enum Commit {
     Unsynced,
 }
 
-/// Runs `work` with `writer` (`None`: the database is not a SQLite file)
-/// on a blocking thread, which keeps its own connection.
+/// Runs `work` with `writer` on a blocking thread, which keeps its own
+/// connection.
 async fn on_writer<T, E>(
-    writer: Option<Arc<DirectWriter>>,
+    writer: Arc<DirectWriter>,
     work: impl FnOnce(&DirectWriter) -> Result<T, E> + Send + 'static,
 ) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<StoreError> + Send + 'static,
 {
-    let writer = writer.ok_or(StoreError::NotAFile)?;
     tokio::task::spawn_blocking(move || work(&writer))
         .await
         .map_err(|_| StoreError::Interrupted)?
@@ -415,7 +436,7 @@ fn commit_batch(
             txn.insert(&EventLog::insert_many(models).into_query())?;
         }
         if !appended.is_empty() {
-            hook.after_append(txn, &appended)?;
+            hook.after_append(&ProjectionTxn::new(txn), &appended)?;
         }
         Ok::<_, StoreError>((outcomes, appended))
     })?;

@@ -1,8 +1,5 @@
 //! Deleting replaced generations in chunks.
 
-use event_store::projection_queries::{
-    delete_generations_before, insert_meta, latest_generation, load_producers, upsert_producers,
-};
 use event_store::{ProducerRow, ProjectionMeta, Store, StoreOptions};
 
 fn meta(generation: i64) -> ProjectionMeta {
@@ -53,35 +50,41 @@ fn npns(count: usize) -> Vec<String> {
 #[tokio::test]
 async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
     let (_dir, store) = fresh_store().await;
-    let db = store.writer_connection();
     for (generation, count) in [(1, 7), (2, 3), (3, 4), (4, 5)] {
-        insert_meta(db, meta(generation)).await.expect("meta");
-        upsert_producers(db, generation, rows(count))
+        store.insert_meta(meta(generation)).await.expect("meta");
+        store
+            .upsert_producers(generation, rows(count))
             .await
             .expect("rows");
     }
 
     // Chunks of two: 7 rows take four statements, 3 take two.
-    let deleted = delete_generations_before(db, 3, 2).await.expect("deleted");
+    let deleted = store
+        .delete_generations_before(3, 2)
+        .await
+        .expect("deleted");
 
     assert_eq!(deleted, 10);
     for (generation, left) in [(1, 0), (2, 0), (3, 4), (4, 5)] {
-        let found = load_producers(db, generation, npns(10))
+        let found = store
+            .load_producers(generation, npns(10))
             .await
             .expect("rows");
         assert_eq!(found.len(), left, "generation {generation}");
     }
-    assert_eq!(latest_generation(db).await.expect("latest"), 4);
-    let again = delete_generations_before(db, 3, 2).await.expect("deleted");
+    assert_eq!(store.latest_generation().await.expect("latest"), 4);
+    let again = store
+        .delete_generations_before(3, 2)
+        .await
+        .expect("deleted");
     assert_eq!(again, 0, "nothing older is left");
 }
 
 #[tokio::test]
 async fn a_checkpoint_copies_every_frame_of_the_wal_into_the_database() {
     let (_dir, store) = fresh_store().await;
-    let db = store.writer_connection();
-    insert_meta(db, meta(1)).await.expect("meta");
-    upsert_producers(db, 1, rows(50)).await.expect("rows");
+    store.insert_meta(meta(1)).await.expect("meta");
+    store.upsert_producers(1, rows(50)).await.expect("rows");
 
     let (frames, copied) = store
         .checkpoint()

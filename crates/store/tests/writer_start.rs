@@ -1,18 +1,28 @@
-//! The log writer needs a SQLite file: it writes on a connection of its own.
+//! The store needs a SQLite file: the log writer, among others, writes on
+//! a connection of its own to it.
 
 use std::sync::Arc;
 
 use event_store::{LogWriter, NoHook, Store, StoreError, StoreOptions, WriterOptions};
 
 #[tokio::test]
-async fn an_in_memory_database_is_refused_with_a_clear_error() {
-    let store = Store::open(&StoreOptions::new("sqlite::memory:"))
-        .await
-        .expect("an in-memory store opens");
-    let refused = LogWriter::start(&store, Arc::new(NoHook), WriterOptions::default())
-        .expect_err("no file to write to");
-    assert!(matches!(refused, StoreError::NotAFile));
-    assert!(refused.to_string().contains("sqlite://PATH"), "{refused}");
+async fn databases_other_than_a_sqlite_file_are_refused_with_a_clear_error() {
+    for url in [
+        "sqlite::memory:",
+        "sqlite:file:p.db?mode=memory",
+        "postgres://user:secret@localhost/p",
+    ] {
+        let refused = Store::open(&StoreOptions::new(url))
+            .await
+            .expect_err("not a file");
+        assert!(matches!(refused, StoreError::NotAFile), "{url}");
+        let message = refused.to_string();
+        assert!(message.contains("sqlite://PATH"), "{message}");
+        assert!(
+            !message.contains("secret"),
+            "the URL is not echoed: {message}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 use async_graphql::connection::{Connection, CursorType, Edge, OpaqueCursor};
 use async_graphql::{Context, Object};
 use event_store::LogFilter;
-use event_store::projection_queries::{count_current_producers, current_producers_page};
 use projection::{FOLD_VERSION, decode_state};
 
 use chrono::{DateTime, Utc};
@@ -87,13 +86,16 @@ impl QueryRoot {
             .transpose()?
             .map(|cursor| cursor.0);
         let status = status.map(ProducerStatus::as_str);
-        let db = api.store.reader();
-        let mut rows = current_producers_page(db, status, after_npn.as_deref(), limit + 1)
+        let mut rows = api
+            .store
+            .current_producers_page(status, after_npn.as_deref(), limit + 1)
             .await
             .map_err(ApiError::from)?;
         let has_next = rows.len() as u64 > limit;
         rows.truncate(limit as usize);
-        let total_count = count_current_producers(db, status)
+        let total_count = api
+            .store
+            .count_current_producers(status)
             .await
             .map_err(ApiError::from)?;
         let mut connection = Connection::with_additional_fields(
@@ -211,16 +213,19 @@ impl QueryRoot {
     #[graphql(complexity = "scan_complexity(LOG_SCAN_COST, child_complexity)")]
     async fn stats(&self, ctx: &Context<'_>) -> async_graphql::Result<Stats> {
         let api = api(ctx)?;
-        let db = api.store.reader();
         let active = ProducerStatus::Active.as_str();
         let inactive = ProducerStatus::Inactive.as_str();
         let by_type = api.store.count_by_type().await.map_err(ApiError::from)?;
         let global = api.projector.global_state().await.map_err(ApiError::from)?;
         Ok(Stats {
-            active_count: count_current_producers(db, Some(active))
+            active_count: api
+                .store
+                .count_current_producers(Some(active))
                 .await
                 .map_err(ApiError::from)?,
-            inactive_count: count_current_producers(db, Some(inactive))
+            inactive_count: api
+                .store
+                .count_current_producers(Some(inactive))
                 .await
                 .map_err(ApiError::from)?,
             events_in_log: by_type.iter().map(|t| t.count).sum(),
