@@ -33,13 +33,18 @@ pub async fn run(server: &ServerProcess, connections: usize) -> anyhow::Result<(
     let acked: Arc<Mutex<Vec<Timed>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let failed = Arc::new(AtomicU64::new(0));
+    // Webhook ids of this run's own, apart from the ingest bench's and from
+    // an earlier run's on a reused log (which would be answered duplicate).
+    let first_worker = 1_000_000
+        * (1 + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs() as usize % 100_000));
     let senders: Vec<_> = (0..connections)
         .map(|worker| {
             let (http, secret, acked) = (http.clone(), secret.clone(), acked.clone());
             let (stop, failed) = (stop.clone(), failed.clone());
             tokio::spawn(async move {
-                // Webhook ids of their own, apart from the ingest bench's.
-                let worker = worker + 1_000_000;
+                let worker = first_worker + worker;
                 let mut sequence = 0;
                 while !stop.load(Ordering::Relaxed) {
                     let sent = Instant::now();

@@ -19,6 +19,6 @@ pub use interpret::{
     Interpretation, NotUnderstood, TEST_DELIVERY, interpret, parse_timestamp_micros, record_payload,
 };
 pub use kind::{EventKind, INTERPRETER_VERSION, NPN_ACTIVATED, NPN_DEACTIVATED, SubRecordKind};
-pub use mask::{SENSITIVE_KEYS, is_sensitive_key, mask_text, mask_value};
+pub use mask::{SENSITIVE_KEYS, is_sensitive_key, mask_text, mask_value, masked_body};
 pub use npn::{NpnError, normalise_npn};
 pub use raw::RawObject;

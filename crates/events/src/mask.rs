@@ -92,6 +92,16 @@ pub fn mask_text(text: &str) -> String {
     format!("{}{suffix}", "•".repeat(hidden))
 }
 
+/// A raw body as it may leave the service: parsed as JSON, every sensitive
+/// key's value masked; `None` when the body is not JSON. Every reader that
+/// shows a body goes through this, as every reader that folds one goes
+/// through [`crate::interpret`].
+pub fn masked_body(body: &[u8]) -> Option<Value> {
+    let mut value = serde_json::from_slice(body).ok()?;
+    mask_value(&mut value);
+    Some(value)
+}
+
 /// Masks every sensitive key's value, at any depth, in place.
 pub fn mask_value(value: &mut Value) {
     match value {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 use crate::limits::page_size;
-use crate::types::{datetime, masked};
+use crate::types::datetime;
 
 /// One entry of the event log.
 pub struct Event(pub LogEntry);
@@ -58,9 +58,7 @@ impl Event {
     }
     /// The body as JSON, sensitive fields masked; null when not JSON.
     async fn payload(&self) -> Option<Json<Value>> {
-        serde_json::from_slice::<Value>(&self.0.body)
-            .ok()
-            .map(masked)
+        agentsync_events::masked_body(&self.0.body).map(Json)
     }
 }
 
