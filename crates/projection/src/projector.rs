@@ -11,7 +11,6 @@ use event_store::{
     StoreError,
 };
 use tokio::sync::Mutex;
-use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
 use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
@@ -225,18 +224,17 @@ impl Projector {
     /// [`Projector::prepare`] for a server that must start serving at
     /// once. When only the fold version changed, the previous generation
     /// is complete: it keeps serving (and folding new deliveries) while
-    /// the new one is built in the background and swapped in; the handle
-    /// of that rebuild is returned. Without a projection, or behind the log,
-    /// there is nothing complete to serve, and the rebuild runs first.
-    pub async fn prepare_to_serve(
-        &self,
-    ) -> Result<Option<JoinHandle<Result<RebuildReport, ProjectorError>>>, ProjectorError> {
+    /// the new one is built in the background and swapped in; a failure
+    /// of that rebuild is logged, and `/readyz` then says so. Without a
+    /// projection, or behind the log, there is nothing complete to serve,
+    /// and the rebuild runs first.
+    pub async fn prepare_to_serve(&self) -> Result<(), ProjectorError> {
         match self.needed_at_start().await? {
-            None => Ok(None),
+            None => Ok(()),
             Some((reason, Serving::Blocked)) => {
                 tracing::info!(reason, "rebuilding the projection before serving");
                 self.rebuild().await?;
-                Ok(None)
+                Ok(())
             }
             Some((reason, Serving::FromPrevious)) => {
                 tracing::info!(
@@ -247,13 +245,12 @@ impl Projector {
                 // Raised before the task runs, so a readiness check right
                 // after start already sees the rebuild.
                 let running = RaisedFlag::raise_for_rebuild(&self.rebuilding)?;
-                Ok(Some(tokio::spawn(async move {
-                    let rebuilt = projector.rebuild_flagged(running).await;
-                    if let Err(error) = &rebuilt {
+                tokio::spawn(async move {
+                    if let Err(error) = projector.rebuild_flagged(running).await {
                         tracing::error!(%error, "the rebuild at start failed");
                     }
-                    rebuilt
-                })))
+                });
+                Ok(())
             }
         }
     }

@@ -194,11 +194,14 @@ impl CaughtUp {
         {
             return Ok(Swapped::Superseded(newer.generation));
         }
-        let generation = self.generation;
+        let (generation, folded_up_to) = (self.generation, self.head);
         // Every entry left: SQLite's LIMIT is a signed 64-bit integer.
         let caught_up = self.fold_round(txn, i64::MAX.unsigned_abs())?;
-        // Recorded even when there was nothing left to fold.
-        txn.set_applied(generation, caught_up.head, caught_up.global_state)?;
+        if caught_up.head == folded_up_to {
+            // Nothing was left, so no fold recorded how far the generation
+            // has folded.
+            txn.set_applied(generation, caught_up.head, caught_up.global_state)?;
+        }
         let figures = RebuildFigures {
             events_folded: caught_up.events_read,
             producers_written: caught_up.producers_written,
@@ -402,12 +405,12 @@ impl Projector {
         let helpers = (1..threads)
             .map(|thread| {
                 let (store, ranges) = (self.store.clone(), ranges(thread));
-                CollectHelper::start_with(CollectedPart::new(0, 1, per_thread), move |part| {
+                CollectHelper::start_with(CollectedPart::new(per_thread), move |part| {
                     ranges.collect_into(&store, part)
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut own = CollectedPart::new(0, 1, per_thread);
+        let mut own = CollectedPart::new(per_thread);
         ranges(0).collect_into(&self.store, &mut own)?;
         gather_parts(own, helpers)
     }
@@ -634,7 +637,7 @@ mod tests {
                     first,
                     every,
                 };
-                let mut part = CollectedPart::new(0, 1, 64);
+                let mut part = CollectedPart::new(64);
                 ranges.collect_into(&store, &mut part).expect("collects");
                 positions.extend(part.records().iter().map(|record| record.position));
             }

@@ -54,7 +54,7 @@ pub async fn serve(
     let projector = Projector::new(store.clone(), writer.gate());
     // Serves at once, from the previous generation while a new fold
     // version rebuilds in the background (see `prepare_to_serve`).
-    let _rebuild_at_start = projector.prepare_to_serve().await?;
+    projector.prepare_to_serve().await?;
     let schema = build_schema(ApiContext {
         store: store.clone(),
         projector: projector.clone(),

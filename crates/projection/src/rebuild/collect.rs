@@ -62,11 +62,9 @@ pub(super) struct Collected {
     change: Change,
 }
 
-/// One collecting thread's part of a pass: every `threads`-th entry of
-/// each page, starting at `thread`.
+/// One collecting thread's part of a pass: every entry of the pages it
+/// read.
 pub(super) struct CollectedPart {
-    thread: usize,
-    threads: usize,
     records: Vec<Collected>,
     /// The ids of the records, one after another: one allocation, not one
     /// per id.
@@ -82,13 +80,11 @@ pub(super) struct CollectedPart {
 }
 
 impl CollectedPart {
-    /// An empty part for thread `thread` of `threads`, with room for
-    /// `entries` entries: the vectors are not grown (and copied, and their
-    /// new pages zeroed by the kernel) mid-pass when the estimate holds.
-    pub(super) fn new(thread: usize, threads: usize, entries: usize) -> Self {
+    /// An empty part with room for `entries` entries: the vectors are not
+    /// grown (and copied, and their new pages zeroed by the kernel)
+    /// mid-pass when the estimate holds.
+    pub(super) fn new(entries: usize) -> Self {
         Self {
-            thread,
-            threads,
             records: Vec::with_capacity(entries),
             text: String::with_capacity(entries * TEXT_PER_ENTRY),
             profiles: Vec::with_capacity(entries / ENTRIES_PER_PROFILE),
@@ -97,9 +93,9 @@ impl CollectedPart {
         }
     }
 
-    /// Interprets this part's entries of one page of the log.
+    /// Interprets every entry of one page of the log.
     pub(super) fn collect_page(&mut self, page: &[RebuildRow]) -> Result<(), ProjectorError> {
-        for entry in page.iter().skip(self.thread).step_by(self.threads) {
+        for entry in page {
             self.entries_read += 1;
             let npn = entry
                 .npn

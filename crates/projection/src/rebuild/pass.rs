@@ -102,19 +102,17 @@ mod tests {
     #[test]
     fn a_helper_given_work_sorts_what_it_collected_or_reports_its_failure() {
         let page = vec![entry(1, "9"), entry(2, "3"), entry(3, "9")];
-        let helper = CollectHelper::start_with(CollectedPart::new(0, 1, 4), move |part| {
-            part.collect_page(&page)
-        })
-        .expect("starts");
+        let helper =
+            CollectHelper::start_with(CollectedPart::new(4), move |part| part.collect_page(&page))
+                .expect("starts");
         let (part, home) = helper.finish().expect("finishes");
         let positions: Vec<i64> = part.records().iter().map(|r| r.position).collect();
         assert_eq!(positions, [2, 1, 3], "sorted by NPN, then position");
         home.release(part).expect("ends");
 
-        let failing = CollectHelper::start_with(CollectedPart::new(0, 1, 1), |_| {
-            Err(ProjectorError::Superseded)
-        })
-        .expect("starts");
+        let failing =
+            CollectHelper::start_with(CollectedPart::new(1), |_| Err(ProjectorError::Superseded))
+                .expect("starts");
         assert!(matches!(
             failing.finish().err(),
             Some(ProjectorError::Superseded)
@@ -125,10 +123,9 @@ mod tests {
     fn a_helper_that_cannot_collect_reports_why() {
         let mut bad = entry(1, "42");
         bad.npn = Some("x".to_owned());
-        let helper = CollectHelper::start_with(CollectedPart::new(0, 1, 1), move |part| {
-            part.collect_page(&[bad])
-        })
-        .expect("starts");
+        let helper =
+            CollectHelper::start_with(CollectedPart::new(1), move |part| part.collect_page(&[bad]))
+                .expect("starts");
         let error = helper.finish().err().expect("the failure comes back");
         assert!(error.to_string().contains("\"x\""), "{error}");
     }

@@ -119,13 +119,12 @@ fn collected(
     threads: usize,
     page: usize,
 ) -> (BTreeMap<u64, (ProducerState, i64)>, GlobalState, i64) {
-    let mut parts: Vec<CollectedPart> = (0..threads)
-        .map(|t| CollectedPart::new(t, threads, 0))
-        .collect();
-    for page in entries.chunks(page) {
-        for part in &mut parts {
-            part.collect_page(page).expect("numeric NPNs");
-        }
+    let mut parts: Vec<CollectedPart> = (0..threads).map(|_| CollectedPart::new(0)).collect();
+    // Each thread reads every `threads`-th page, as the rebuild's ranges do.
+    for (index, page) in entries.chunks(page).enumerate() {
+        parts[index % threads]
+            .collect_page(page)
+            .expect("numeric NPNs");
     }
     parts.iter_mut().for_each(CollectedPart::sort);
     let read = parts.iter().map(|part| part.entries_read).sum();
@@ -167,7 +166,7 @@ fn an_entry_stored_under_a_non_normalised_npn_is_reported_not_skipped() {
     for stored in ["12a", "+5", "0042", "", "99999999999999999999"] {
         let mut entries = entries(&[(0, 1_000, 1)]);
         entries[0].npn = Some(stored.to_owned());
-        let mut part = CollectedPart::new(0, 1, 1);
+        let mut part = CollectedPart::new(1);
         let error = part
             .collect_page(&entries)
             .expect_err("a corrupt NPN column");
@@ -178,7 +177,7 @@ fn an_entry_stored_under_a_non_normalised_npn_is_reported_not_skipped() {
     }
     let mut entries = entries(&[(0, 0, 1)]);
     entries[0].npn = Some("0".to_owned());
-    let mut part = CollectedPart::new(0, 1, 1);
+    let mut part = CollectedPart::new(1);
     part.collect_page(&entries).expect("0 is a normalised NPN");
     assert_eq!(part.records()[0].npn, 0);
 }
