@@ -18,7 +18,7 @@ mod server_process;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use event_store::{Store, StoreOptions};
 
@@ -252,7 +252,6 @@ async fn run_bulk_benches(
     let server = ServerProcess::start(binary, &url, &dir.join("bulk-server.log")).await?;
     let store = Store::open(&StoreOptions::new(url.clone())).await?;
     rebuild::run(&server, &store, options.rebuild_rounds as usize).await?;
-    rebuild_under_load::run(&server, options.ingest_connections).await?;
 
     let duration = Duration::from_secs(options.seconds);
     println!(
@@ -277,6 +276,24 @@ async fn run_bulk_benches(
         server.peak_rss_mib().unwrap_or(f64::NAN)
     );
     server.stop().await;
+    drop(store);
+    // On a copy, so that the bulk log keeps the events it was loaded with
+    // for the next run that reuses it.
+    let copy_url = fresh_database(dir, "under-load.db");
+    let bulk = url.trim_start_matches("sqlite://");
+    let copy = copy_url.trim_start_matches("sqlite://");
+    for suffix in ["", "-wal"] {
+        let from = format!("{bulk}{suffix}");
+        if Path::new(&from).exists() {
+            std::fs::copy(&from, format!("{copy}{suffix}"))
+                .with_context(|| format!("copying {from}"))?;
+        }
+    }
+    let server =
+        ServerProcess::start(binary, &copy_url, &dir.join("under-load-server.log")).await?;
+    rebuild_under_load::run(&server, options.ingest_connections).await?;
+    server.stop().await;
+    fresh_database(dir, "under-load.db");
     Ok(())
 }
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use event_store::{
-    AppendHook, Appended, DELETE_CHUNK, ProducerRow, ProjectionMeta, ProjectionTxn, Store,
-    StoreError,
+    AppendHook, Appended, DELETE_CHUNK, ProducerRow, ProducerUpserts, ProjectionMeta,
+    ProjectionTxn, Store, StoreError,
 };
 use tokio::sync::Mutex;
 
@@ -135,7 +135,11 @@ pub(crate) fn fold_into_generation(
             *state = fold_owned(std::mem::take(state), event);
         }
     }
-    txn.upsert_producers(meta.generation, encode_rows(&states)?, &stored_status)?;
+    txn.upsert_producers(ProducerUpserts::new(
+        meta.generation,
+        encode_rows(&states)?,
+        &stored_status,
+    )?)?;
     let global_state = serde_json::to_string(&global)?;
     txn.set_applied(meta.generation, applied_position, global_state.clone())?;
     Ok(Folded {

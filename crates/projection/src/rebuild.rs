@@ -32,8 +32,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use agentsync_events::INTERPRETER_VERSION;
 use event_store::{
-    ColumnsSuffice, Commit, DELETE_CHUNK, NpnShare, ProjectionMeta, ProjectionTxn, RebuildFigures,
-    RebuildRead, Store, StoreError,
+    ColumnsSuffice, Commit, DELETE_CHUNK, NpnShare, ProducerUpserts, ProjectionMeta, ProjectionTxn,
+    RebuildFigures, RebuildRead, Store, StoreError,
 };
 use tokio::task::JoinHandle;
 
@@ -435,20 +435,20 @@ impl Projector {
                     encode_row(&folded.npn.to_string(), &folded.state, folded.last_position)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let count = rows.len() as i64;
+            let upserts = ProducerUpserts::new(generation, rows, &HashMap::new())?;
             if let Some(previous) = writing.take() {
                 previous.await.map_err(|_| StoreError::Interrupted)??;
             }
-            if rows.is_empty() {
+            if count == 0 {
                 return Ok(written);
             }
-            written += rows.len() as i64;
+            written += count;
             let store = self.store.clone();
             // Not synced: the swap's durable commit syncs these rows too.
             let write = async move {
                 store
-                    .write_transaction(Commit::Unsynced, move |txn| {
-                        txn.upsert_producers(generation, rows, &HashMap::new())
-                    })
+                    .write_transaction(Commit::Unsynced, move |txn| txn.upsert_producers(upserts))
                     .await
             };
             writing = Some(start_now(write).await);

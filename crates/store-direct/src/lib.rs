@@ -29,7 +29,7 @@ mod writer;
 pub use reader::DirectReader;
 pub use sea_orm::{DbBackend, DbErr, QueryResult, Statement};
 pub use url::sqlite_file_path;
-pub use writer::{DirectTxn, DirectWriter, WriterPragmas};
+pub use writer::{DirectTxn, DirectWriter, WriteTurn, WriterPragmas};
 
 /// Why a direct read or write failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,9 +1,12 @@
 //! The log writer's connection and its immediate transactions.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sea_query::{InsertStatement, SelectStatement, UpdateStatement};
+use sea_orm::sea_query::{SelectStatement, UpdateStatement};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
+
+use tokio::sync::Mutex;
 
 use crate::DirectError;
 use crate::connections::ThreadConnections;
@@ -49,24 +52,37 @@ impl WriterPragmas {
     }
 }
 
+/// Whose turn it is to write: the writers of one process take turns on
+/// this lock, first come first served, before they ask SQLite for its
+/// write lock. SQLite itself makes a writer that finds the lock taken
+/// sleep and retry (1, 2, 5, 10, … up to 100 ms between tries), so a
+/// delivery's commit that arrived while a rebuild wrote could sleep long
+/// after the rebuild's transaction ended; waiting here, it starts the
+/// moment the transaction before it ends. SQLite's busy timeout is left
+/// for writers in other processes (a `rebuild` or `import` command).
+pub type WriteTurn = Arc<Mutex<()>>;
+
 /// Writes to one SQLite file in `BEGIN IMMEDIATE` transactions on the
 /// calling thread's own connection (opened on first use).
 #[derive(Debug)]
 pub struct DirectWriter {
     connections: ThreadConnections,
+    turn: WriteTurn,
 }
 
 impl DirectWriter {
-    /// A writer for the database at `url`, or `None` when it is not a
-    /// SQLite file.
-    pub fn for_url(url: &str, pragmas: WriterPragmas) -> Option<Self> {
+    /// A writer for the database at `url` that takes `turn` for each
+    /// transaction, or `None` when the URL is not a SQLite file.
+    pub fn for_url(url: &str, pragmas: WriterPragmas, turn: WriteTurn) -> Option<Self> {
         Some(Self {
             connections: ThreadConnections::new(sqlite_file_path(url)?, pragmas.statements()),
+            turn,
         })
     }
 
-    /// Runs `work` in one immediate transaction: committed when it returns
-    /// `Ok`, rolled back when it (or the commit) fails.
+    /// Runs `work` in one immediate transaction, in this writer's turn:
+    /// committed when it returns `Ok`, rolled back when it (or the commit)
+    /// fails. Call it from a thread that may block (not an async task).
     ///
     /// The transaction is plain `BEGIN IMMEDIATE` / `COMMIT` / `ROLLBACK`
     /// statements rather than sea-orm's transaction object, whose drop
@@ -90,6 +106,7 @@ impl DirectWriter {
             }
             committed
         };
+        let _turn = self.turn.blocking_lock();
         self.connections.with(run).map_err(DirectError::from)?
     }
 }
@@ -105,35 +122,17 @@ impl DirectTxn<'_> {
         Ok(self.db.query_all_raw(DbBackend::Sqlite.build(select))?)
     }
 
-    /// Runs an `INSERT` as `INSERT OR FAIL`: a constraint it breaks still
-    /// fails it, and the transaction is then rolled back whole, as every
-    /// error inside [`DirectWriter::transaction`] is. Under SQLite's default
-    /// (`ABORT`), a multi-row insert inside a transaction must be undoable
-    /// on its own, so SQLite first copies every page it changes into a
-    /// statement journal: 5.6% of the log writer's time in `perf`, for an
-    /// undo this writer never needs.
-    pub fn insert(&self, insert: &InsertStatement) -> Result<(), DirectError> {
-        let mut statement = DbBackend::Sqlite.build(insert);
-        if let Some(rest) = statement.sql.strip_prefix("INSERT INTO ") {
-            statement.sql = format!("INSERT OR FAIL INTO {rest}");
-        }
-        self.run_prepared(statement)
-    }
-
     /// Runs an `UPDATE`.
     pub fn update(&self, update: &UpdateStatement) -> Result<(), DirectError> {
-        self.run_prepared(DbBackend::Sqlite.build(update))
+        self.execute(DbBackend::Sqlite.build(update))
     }
 
-    /// Runs a statement that returns no rows through sea-orm's query path,
-    /// which keeps prepared statements (rusqlite's cache, 16 per
-    /// connection). sea-orm's `execute` prepares the statement anew every
-    /// time: a rebuild's 1,000-row upserts of shadow states were parsed
-    /// and compiled a hundred times, 3% of a rebuild's instructions
-    /// (callgrind), on the thread that bounds the rebuild's second half.
-    /// The query path says nothing of the rows changed, and no caller
-    /// needs it.
-    fn run_prepared(&self, statement: Statement) -> Result<(), DirectError> {
+    /// Runs a statement that returns no rows (an `INSERT`, an `UPDATE`)
+    /// through sea-orm's query path, which keeps prepared statements
+    /// (rusqlite's cache, 16 per connection); sea-orm's `execute` would
+    /// prepare the statement anew each time. The query path says nothing
+    /// of the rows changed, and no caller needs it.
+    pub fn execute(&self, statement: Statement) -> Result<(), DirectError> {
         self.db.query_all_raw(statement)?;
         Ok(())
     }

@@ -1,10 +1,10 @@
-//! The direct writer's inserts (`INSERT OR FAIL`) inside its transactions.
+//! The direct writer's statements inside its transactions.
 
 use std::time::Duration;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, Database};
-use store_direct::{DirectError, DirectWriter, WriterPragmas};
+use store_direct::{DbBackend, DirectError, DirectTxn, WriteTurn, DirectWriter, WriterPragmas};
 
 /// A file with table `t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)` and its
 /// direct writer.
@@ -27,7 +27,11 @@ fn fixture_with(sync_each_commit: bool) -> (tempfile::TempDir, DirectWriter) {
         max_page_count: None,
         sync_each_commit,
     };
-    let writer = DirectWriter::for_url(&format!("sqlite://{}", path.display()), pragmas)
+    let writer = DirectWriter::for_url(
+        &format!("sqlite://{}", path.display()),
+        pragmas,
+        WriteTurn::default(),
+    )
         .expect("a SQLite file");
     (dir, writer)
 }
@@ -41,6 +45,11 @@ fn rows(pairs: &[(&str, Option<i64>)]) -> InsertStatement {
         insert.values_panic([(*key).into(), (*value).into()]);
     }
     insert
+}
+
+/// Runs `insert` in `txn`.
+fn insert(txn: &DirectTxn, insert: &InsertStatement) -> Result<(), DirectError> {
+    txn.execute(DbBackend::Sqlite.build(insert))
 }
 
 fn count() -> SelectStatement {
@@ -94,7 +103,7 @@ fn pairs(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
 fn an_insert_writes_its_rows() {
     let (_dir, writer) = fixture();
     writer
-        .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2))])))
+        .transaction(|txn| insert(txn, &rows(&[("a", Some(1)), ("b", Some(2))])))
         .expect("inserted");
     assert_eq!(values_in(&writer), pairs(&[("a", 1), ("b", 2)]));
 }
@@ -103,7 +112,12 @@ fn an_insert_writes_its_rows() {
 fn an_update_changes_what_it_matches_each_time_its_statement_runs() {
     let (_dir, writer) = fixture();
     writer
-        .transaction(|txn| txn.insert(&rows(&[("a", Some(1)), ("b", Some(2)), ("c", Some(3))])))
+        .transaction(|txn| {
+            insert(
+                txn,
+                &rows(&[("a", Some(1)), ("b", Some(2)), ("c", Some(3))]),
+            )
+        })
         .expect("inserted");
     // The same text each time: the prepared statement is kept and rerun.
     let below = |limit: i64| {
@@ -137,7 +151,7 @@ fn an_update_changes_what_it_matches_each_time_its_statement_runs() {
 fn a_broken_constraint_fails_the_insert_and_the_transaction_keeps_nothing() {
     let (_dir, writer) = fixture();
     writer
-        .transaction(|txn| txn.insert(&rows(&[("a", Some(1))])))
+        .transaction(|txn| insert(txn, &rows(&[("a", Some(1))])))
         .expect("first row");
     for broken in [
         // The second row repeats the first one's key.
@@ -146,8 +160,8 @@ fn a_broken_constraint_fails_the_insert_and_the_transaction_keeps_nothing() {
         rows(&[("c", Some(4)), ("d", None)]),
     ] {
         let failed = writer.transaction(|txn| {
-            txn.insert(&rows(&[("e", Some(5))]))?;
-            txn.insert(&broken)
+            insert(txn, &rows(&[("e", Some(5))]))?;
+            insert(txn, &broken)
         });
         assert!(failed.is_err(), "a constraint was broken");
         assert_eq!(
@@ -162,7 +176,7 @@ fn a_broken_constraint_fails_the_insert_and_the_transaction_keeps_nothing() {
 fn a_writer_whose_commits_do_not_wait_for_the_disk_still_commits() {
     let (_dir, unsynced) = fixture_with(false);
     unsynced
-        .transaction(|txn| txn.insert(&rows(&[("a", Some(1))])))
+        .transaction(|txn| insert(txn, &rows(&[("a", Some(1))])))
         .expect("commits");
     assert_eq!(
         rows_in(&unsynced),

@@ -10,6 +10,7 @@ pub mod entity;
 mod error;
 mod history_queries;
 mod log_queries;
+mod one_row;
 mod open;
 mod projection_queries;
 mod rejection_queries;
@@ -25,7 +26,9 @@ pub use log_queries::{
     TypeCount, list_entries_on,
 };
 pub use open::{Store, StoreOptions};
-pub use projection_queries::{DELETE_CHUNK, ProducerRow, ProjectionMeta, RebuildFigures};
+pub use projection_queries::{
+    DELETE_CHUNK, ProducerRow, ProducerUpserts, ProjectionMeta, RebuildFigures,
+};
 pub use rejection_queries::RejectionCount;
 pub use sea_orm::DatabaseConnection;
 pub use store_direct::sqlite_file_path;

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 
 use sea_orm::sea_query::SelectStatement;
-use store_direct::{DirectError, DirectReader, DirectWriter, WriterPragmas};
+use store_direct::{DirectError, DirectReader, DirectWriter, WriteTurn, WriterPragmas};
 use tokio::sync::Semaphore;
 
 use crate::error::StoreError;
@@ -92,6 +92,7 @@ impl Store {
             reader: Arc::new(reader),
             blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
         };
+        let turn = WriteTurn::default();
         let writer = |sync_each_commit| {
             let pragmas = WriterPragmas {
                 busy_timeout: options.busy_timeout,
@@ -99,7 +100,7 @@ impl Store {
                 max_page_count: options.max_page_count,
                 sync_each_commit,
             };
-            DirectWriter::for_url(&options.url, pragmas)
+            DirectWriter::for_url(&options.url, pragmas, turn.clone())
                 .map(Arc::new)
                 .ok_or(StoreError::NotAFile)
         };

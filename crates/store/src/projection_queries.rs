@@ -4,22 +4,25 @@
 //! Reads always go to the current generation through a sub-select, in one
 //! statement, so a swap can never show a reader half of each generation.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use sea_orm::sea_query::{
     Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement, Value, Values,
 };
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, InsertMany, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use store_direct::{DbBackend, Statement};
 
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
 use crate::error::StoreError;
+use crate::one_row::OneRowInsert;
 use crate::open::Store;
 use crate::single_row::{max_of, single_row};
+use crate::writer::Commit;
 
 pub use crate::entity::projection_meta::Model as ProjectionMeta;
 
@@ -286,35 +289,57 @@ pub(crate) fn producers_select(generation: i64, npns: Vec<String>) -> Select<Pro
         .filter(producer_state::Column::Npn.is_in(npns))
 }
 
-/// Inserts or replaces rows in a generation.
-pub(crate) async fn upsert_producers<C: ConnectionTrait>(
-    db: &C,
-    generation: i64,
-    rows: Vec<ProducerRow>,
-) -> Result<(), StoreError> {
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let chunk: Vec<ProducerRow> = rows.by_ref().take(UPSERT_CHUNK).collect();
-        upsert_producers_insert(generation, chunk, true)
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
+/// Producer rows ready to be written into one generation, each as its own
+/// upsert statement. They are made where the rows are made (a rebuild makes
+/// the next chunk's on its own thread while the writer writes the chunk
+/// before), so the writer only binds and runs them.
+#[derive(Debug)]
+pub struct ProducerUpserts {
+    statements: Vec<Statement>,
 }
 
-/// Rows per upsert statement: SQLite binds at most 32,766 values to one
-/// statement, and a row takes 12.
-pub(crate) const UPSERT_CHUNK: usize = 1_000;
+impl ProducerUpserts {
+    /// The upserts of `rows` into `generation`, in their order.
+    /// `stored_status` is the status each NPN's row has now (no entry: no
+    /// row yet). A row whose status stays the same is updated without
+    /// setting its status column: SQLite rewrites an index entry whenever
+    /// one of its columns is set, even to the value it had, so setting it
+    /// dirtied one more random page of the status index per delivery
+    /// (measured: 3,178 WAL frames against 1,599 for the same 1,600
+    /// upserts).
+    pub fn new(
+        generation: i64,
+        rows: Vec<ProducerRow>,
+        stored_status: &HashMap<String, String>,
+    ) -> Result<Self, StoreError> {
+        let statements = rows
+            .into_iter()
+            .map(|row| {
+                let upsert = if stored_status.get(&row.npn) == Some(&row.status) {
+                    &UPSERT_KEEPING_STATUS
+                } else {
+                    &UPSERT
+                };
+                upsert.statement(row.into_model(generation))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { statements })
+    }
 
-/// The `INSERT … ON CONFLICT DO UPDATE` of rows into a generation; `rows`
-/// must not be empty. With `update_status` false an existing row keeps its
-/// status column (see [`crate::writer_queries::upsert_producers_in`]).
-pub(crate) fn upsert_producers_insert(
-    generation: i64,
-    rows: Vec<ProducerRow>,
-    update_status: bool,
-) -> InsertMany<producer_state::ActiveModel> {
-    let models = rows.into_iter().map(|row| row.into_model(generation));
+    /// The statements, in order.
+    pub(crate) fn into_statements(self) -> Vec<Statement> {
+        self.statements
+    }
+}
+
+/// The upsert of one producer row, every column replaced.
+static UPSERT: OneRowInsert = OneRowInsert::new(|| Some(on_key_conflict(true)));
+/// The upsert of one producer row, its status column kept.
+static UPSERT_KEEPING_STATUS: OneRowInsert = OneRowInsert::new(|| Some(on_key_conflict(false)));
+
+/// `ON CONFLICT (generation, npn) DO UPDATE` of every column but the key,
+/// the status only when `update_status`.
+fn on_key_conflict(update_status: bool) -> OnConflict {
     let mut updated = vec![
         producer_state::Column::FoldState,
         producer_state::Column::LastPosition,
@@ -329,14 +354,12 @@ pub(crate) fn upsert_producers_insert(
     if update_status {
         updated.push(producer_state::Column::Status);
     }
-    ProducerStateTable::insert_many(models).on_conflict(
-        OnConflict::columns([
-            producer_state::Column::Generation,
-            producer_state::Column::Npn,
-        ])
-        .update_columns(updated)
-        .to_owned(),
-    )
+    OnConflict::columns([
+        producer_state::Column::Generation,
+        producer_state::Column::Npn,
+    ])
+    .update_columns(updated)
+    .to_owned()
 }
 
 /// `SELECT` of one producer of the current generation.
@@ -510,7 +533,9 @@ impl Store {
         generation: i64,
         rows: Vec<ProducerRow>,
     ) -> Result<(), StoreError> {
-        upsert_producers(self.writer_connection(), generation, rows).await
+        let upserts = ProducerUpserts::new(generation, rows, &HashMap::new())?;
+        self.write_transaction(Commit::Synced, move |txn| txn.upsert_producers(upserts))
+            .await
     }
 
     /// Up to `limit` producers of the current generation after `after_npn`,

@@ -22,6 +22,7 @@ use agentsync_events::EventKind;
 
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
+use crate::one_row::OneRowInsert;
 use crate::{LogEntry, Store};
 
 /// A verified delivery, ready to append. `position` is assigned at commit.
@@ -404,8 +405,10 @@ where
         .map_err(|_| StoreError::Interrupted)?
 }
 
-/// Rows per INSERT statement (12 parameters each).
-const INSERT_CHUNK: usize = 1_000;
+/// The append of one log entry. A webhook id or event id already logged
+/// fails it, and with it the batch's transaction: the batch has checked
+/// both first, so only a concurrent writer could get there (none does).
+static LOG_INSERT: OneRowInsert = OneRowInsert::new(|| None);
 
 /// Appends a batch in one immediate transaction; see the module docs.
 fn commit_batch(
@@ -428,12 +431,9 @@ fn commit_batch(
             outcomes.push(AppendOutcome::Appended(head));
             appended.push(entry.at(head));
         }
-        // SQLite binds at most 32,766 parameters per statement.
-        for chunk in appended.chunks(INSERT_CHUNK) {
-            let models = chunk
-                .iter()
-                .map(|appended| event_log::ActiveModel::from(appended.entry.clone()));
-            txn.insert(&EventLog::insert_many(models).into_query())?;
+        for appended in &appended {
+            let model = event_log::ActiveModel::from(appended.entry.clone());
+            txn.execute(LOG_INSERT.statement(model)?)?;
         }
         if !appended.is_empty() {
             hook.after_append(&ProjectionTxn::new(txn), &appended)?;

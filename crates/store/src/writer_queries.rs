@@ -3,8 +3,6 @@
 //! Each builds the same sea-query statement as its async sibling where one
 //! exists.
 
-use std::collections::HashMap;
-
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
 use store_direct::{DbErr, DirectError, DirectTxn, QueryResult};
 
@@ -12,8 +10,8 @@ use crate::LogEntry;
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
 use crate::projection_queries::{
-    ProducerRow, ProjectionMeta, RebuildFigures, UPSERT_CHUNK, current_meta_select,
-    producers_select, set_applied_update, swap_generation_updates, upsert_producers_insert,
+    ProducerRow, ProducerUpserts, ProjectionMeta, RebuildFigures, current_meta_select,
+    producers_select, set_applied_update, swap_generation_updates,
 };
 
 /// The current generation's meta row, as this transaction sees it.
@@ -38,32 +36,6 @@ fn load_producers_in(
         .map(ProducerRow::from_direct)
         .collect::<Result<_, _>>();
     Ok(rows.map_err(DirectError::from)?)
-}
-
-/// Inserts or replaces rows in a generation. `stored_status` is the status
-/// each NPN's row has now (no entry: no row yet). A row whose status stays
-/// the same is updated without setting its status column: SQLite rewrites
-/// an index entry whenever one of its columns is set, even to the value it
-/// had, so setting it dirtied one more random page of the status index per
-/// delivery (measured: 3,178 WAL frames against 1,599 for the same 1,600
-/// upserts).
-fn upsert_producers_in(
-    txn: &DirectTxn,
-    generation: i64,
-    rows: Vec<ProducerRow>,
-    stored_status: &HashMap<String, String>,
-) -> Result<(), StoreError> {
-    let (same_status, other): (Vec<_>, Vec<_>) = rows
-        .into_iter()
-        .partition(|row| stored_status.get(&row.npn) == Some(&row.status));
-    for (rows, update_status) in [(same_status, false), (other, true)] {
-        let mut rows = rows.into_iter().peekable();
-        while rows.peek().is_some() {
-            let chunk: Vec<ProducerRow> = rows.by_ref().take(UPSERT_CHUNK).collect();
-            txn.insert(&upsert_producers_insert(generation, chunk, update_status).into_query())?;
-        }
-    }
-    Ok(())
 }
 
 /// Records how far a generation has folded the log, and its global facts.
@@ -166,15 +138,12 @@ impl<'a> ProjectionTxn<'a> {
         load_producers_in(self.txn, generation, npns)
     }
 
-    /// Inserts or replaces rows in a generation; `stored_status` is the
-    /// status each NPN's row has now (see [`upsert_producers_in`]).
-    pub fn upsert_producers(
-        &self,
-        generation: i64,
-        rows: Vec<ProducerRow>,
-        stored_status: &HashMap<String, String>,
-    ) -> Result<(), StoreError> {
-        upsert_producers_in(self.txn, generation, rows, stored_status)
+    /// Inserts or replaces producer rows in a generation.
+    pub fn upsert_producers(&self, upserts: ProducerUpserts) -> Result<(), StoreError> {
+        for statement in upserts.into_statements() {
+            self.txn.execute(statement)?;
+        }
+        Ok(())
     }
 
     /// Records how far a generation has folded the log, and its global

@@ -1,0 +1,81 @@
+//! Inserts of one row each, whose SQL text is built once.
+//!
+//! Appends and the projection's upserts write one row per statement. The
+//! SQL of a one-row insert is the same for every row, so it is built by
+//! sea-query on first use and kept; each row only binds its own values to
+//! the statement SQLite keeps prepared. Compared with a multi-row
+//! `INSERT … VALUES (…), (…)` of a thousand rows this builds no SQL text
+//! and no value list per chunk, and a one-row statement, having one row to
+//! undo, needs no statement journal (SQLite keeps one for a multi-row
+//! statement inside a transaction, so that a constraint it breaks can undo
+//! that statement alone).
+
+use std::sync::OnceLock;
+
+use sea_orm::sea_query::{Expr, OnConflict, Query, Value};
+use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Iterable};
+use store_direct::{DbBackend, Statement};
+
+/// The `INSERT` of one row of one entity, every column set, with an
+/// optional `ON CONFLICT` clause. One value of this type serves one entity
+/// and one clause (it is meant to be a `static`): the SQL built for the
+/// first row is reused for every later one.
+pub(crate) struct OneRowInsert {
+    on_conflict: fn() -> Option<OnConflict>,
+    sql: OnceLock<String>,
+}
+
+impl OneRowInsert {
+    /// An insert with the clause `on_conflict` gives (`None`: a row whose
+    /// key exists already fails the insert).
+    pub(crate) const fn new(on_conflict: fn() -> Option<OnConflict>) -> Self {
+        Self {
+            on_conflict,
+            sql: OnceLock::new(),
+        }
+    }
+
+    /// The statement inserting `model`, whose every column must be set.
+    pub(crate) fn statement<A: ActiveModelTrait>(&self, model: A) -> Result<Statement, DbErr> {
+        let values = column_values(model)?;
+        let sql = match self.sql.get() {
+            Some(sql) => sql.clone(),
+            None => {
+                let sql = self.build::<A::Entity>(&values)?;
+                self.sql.get_or_init(|| sql).clone()
+            }
+        };
+        Ok(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            sql,
+            values,
+        ))
+    }
+
+    /// The SQL text for one row of `E` (its values are bound separately).
+    fn build<E: EntityTrait>(&self, values: &[Value]) -> Result<String, DbErr> {
+        let mut insert = Query::insert();
+        insert
+            .into_table(E::default())
+            .columns(E::Column::iter())
+            .values(values.iter().cloned().map(Expr::val))
+            .map_err(|error| DbErr::Custom(error.to_string()))?;
+        if let Some(on_conflict) = (self.on_conflict)() {
+            insert.on_conflict(on_conflict);
+        }
+        Ok(DbBackend::Sqlite.build(&insert).sql)
+    }
+}
+
+/// The value of each column of `model`, in the entity's column order (the
+/// order [`OneRowInsert::build`] lists the columns in).
+fn column_values<A: ActiveModelTrait>(mut model: A) -> Result<Vec<Value>, DbErr> {
+    <A::Entity as EntityTrait>::Column::iter()
+        .map(|column| {
+            model
+                .take(column)
+                .into_value()
+                .ok_or_else(|| DbErr::Custom("a one-row insert needs every column set".into()))
+        })
+        .collect()
+}
