@@ -1,11 +1,15 @@
 //! The schema of producer-projector, one migration per change, named by date.
 //!
 //! Migrations are applied by the store at start (`Store::open`) and by
-//! `producer-projector migrate`. They use sea-query's portable schema
+//! `producer-projector migrate`, through [`apply_to_sqlite`]. They use sea-query's portable schema
 //! builders, so the same files serve SQLite now and PostgreSQL later; the
 //! one view (`current_producers`) is written in each backend's SQL.
 
+use std::time::Duration;
+
 pub use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm_migration::sea_orm::{ConnectOptions, Database};
 
 mod m20261126_000001_create_event_log;
 mod m20261126_000002_create_projection;
@@ -29,4 +33,37 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000006_readable_producer_state::Migration),
         ]
     }
+}
+
+/// The name of every migration, oldest first: what the `seaql_migrations`
+/// table lists once all of them are applied.
+pub fn names() -> Vec<String> {
+    Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect()
+}
+
+/// Applies every pending migration to the SQLite file at `url` (created,
+/// with its WAL journal, if missing) and returns how many were pending.
+///
+/// sea-orm-migration runs on sea-orm's async flavour only, so this opens a
+/// connection of its own (through sqlx) and closes it when done; the store
+/// then works on connections of its own.
+pub async fn apply_to_sqlite(url: &str, busy_timeout: Duration) -> Result<usize, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(move |sqlite| {
+            sqlite
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(busy_timeout)
+        });
+    let db = Database::connect(options).await?;
+    let pending = Migrator::get_pending_migrations(&db).await?.len();
+    Migrator::up(&db, None).await?;
+    db.close().await?;
+    Ok(pending)
 }

@@ -4,8 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use event_store::entity::projection_meta;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -25,13 +23,9 @@ const PROJECTION: &str = "{ projection { rebuilding generation foldVersion codeF
 /// Marks the current generation as built by an older fold version, the
 /// way a release with a new fold finds a database of the one before.
 async fn pretend_an_older_fold_built_it(server: &TestServer) {
-    let store = server.store().await;
-    projection_meta::Entity::update_many()
-        .col_expr(projection_meta::Column::FoldVersion, Expr::value(0))
-        .filter(projection_meta::Column::IsCurrent.eq(true))
-        .exec(store.writer_connection())
-        .await
-        .expect("update");
+    server
+        .sql("UPDATE projection_meta SET fold_version = 0 WHERE is_current")
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

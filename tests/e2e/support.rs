@@ -147,6 +147,26 @@ impl TestServer {
             .expect("store opens")
     }
 
+    /// Runs `sql` on a connection of the test's own, the way an operator
+    /// edits the database from outside the service; returns the first
+    /// column of each row it returns, as integers.
+    pub async fn sql(&self, sql: &str) -> Vec<i64> {
+        use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+        let db = Database::connect(self.config.database_url.clone())
+            .await
+            .expect("a connection of the test's own");
+        let rows = db
+            .query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
+            .await
+            .expect("the statement runs");
+        let values = rows
+            .iter()
+            .map(|row| row.try_get_by_index(0).expect("an integer"))
+            .collect();
+        db.close().await.expect("closed");
+        values
+    }
+
     pub async fn log(&self) -> Vec<LogEntry> {
         self.store()
             .await

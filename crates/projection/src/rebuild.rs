@@ -545,10 +545,9 @@ async fn on_rebuild_thread<T: Send + 'static>(
 /// readers stop searching the WAL's index for every page they read.
 async fn checkpoint(store: &Store) {
     match store.checkpoint().await {
-        Ok(Some((wal_frames, copied))) => {
+        Ok((wal_frames, copied)) => {
             tracing::info!(wal_frames, copied, "WAL checkpointed after the rebuild");
         }
-        Ok(None) => {}
         Err(error) => tracing::warn!(%error, "the WAL checkpoint after the rebuild failed"),
     }
 }

@@ -9,14 +9,14 @@ pub enum StoreError {
     /// The database refused or failed (locked, read-only, full, IO).
     #[error("the database could not complete the operation: {0}")]
     Database(#[from] DbErr),
-    /// A read or write on the calling thread's own connection failed.
-    #[error(transparent)]
-    Direct(#[from] store_direct::DirectError),
+    /// The migrations could not be applied (or their state not read).
+    #[error("the database migrations could not be applied: {0}")]
+    Migrations(#[source] migrations::DbErr),
     /// A database task on a blocking thread panicked or was cancelled.
     #[error("a database task on a blocking thread did not finish")]
     Interrupted,
-    /// The database URL does not name a SQLite file: the store opens
-    /// connections of its own to the file (the log writer's, a rebuild's).
+    /// The database URL does not name a SQLite file: each thread that
+    /// reads or writes opens its own connection to the file.
     #[error(
         "the database URL must name a SQLite file (sqlite://PATH); in-memory databases and other kinds are not supported"
     )]

@@ -115,16 +115,15 @@ impl Store {
         let mut after = 0;
         while after < head {
             let until = after.saturating_add(POSITIONS_PER_READ);
-            let rows: Vec<KeyRow> = query
+            let select = query
                 .clone()
                 .select_only()
                 .columns(KEY_COLUMNS)
                 .filter(Column::Position.gt(after))
                 .filter(Column::Position.lte(until))
                 .order_by_asc(Column::Position)
-                .into_tuple()
-                .all(self.reader())
-                .await?;
+                .into_tuple::<KeyRow>();
+            let rows = self.read(move |db| select.all(db)).await?;
             entries.extend(rows.into_iter().map(KeyedEntry::from));
             after = until;
         }
@@ -138,12 +137,11 @@ impl Store {
         npn: &str,
         until: i64,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        Ok(EventLog::find()
+        let select = EventLog::find()
             .filter(Column::Npn.eq(npn))
             .filter(time_at_most(until))
-            .order_by_asc(Column::Position)
-            .all(self.reader())
-            .await?)
+            .order_by_asc(Column::Position);
+        self.read(move |db| select.all(db)).await
     }
 }
 

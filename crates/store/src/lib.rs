@@ -1,10 +1,14 @@
-//! The store, third stage of the line verify → append → fold → serve: the
-//! append-only event log and the projection tables, behind sea-orm.
+//! The store, second stage of the line verify → append → fold → serve: the
+//! append-only event log and the projection tables.
 //!
-//! Every query of the service lives here. Appends go through one
-//! [`LogWriter`] thread that commits concurrent deliveries together (group
-//! commit) and lets the projection update itself inside the same
-//! transaction through an [`AppendHook`].
+//! Every query of the service lives here, behind the methods of [`Store`]
+//! and of the write transactions it hands out ([`ProjectionTxn`]): nothing
+//! above the store sees a connection or a driver. The backend is a SQLite
+//! file, chosen when the store opens ([`Store::open`]); each thread that
+//! reads or writes owns its connection to it ([`sqlite`]). Appends go
+//! through one [`LogWriter`] thread that commits concurrent deliveries
+//! together (group commit) and lets the projection update itself inside the
+//! same transaction through an [`AppendHook`].
 
 pub mod entity;
 mod error;
@@ -15,6 +19,7 @@ mod open;
 mod projection_queries;
 mod rejection_queries;
 mod single_row;
+mod sqlite;
 mod writer;
 mod writer_queries;
 
@@ -23,15 +28,14 @@ pub use error::StoreError;
 pub use history_queries::KeyedEntry;
 pub use log_queries::{
     ColumnsSuffice, LogFilter, NpnShare, RebuildRead, RebuildRow, RowContent, StoredColumns,
-    TypeCount, list_entries_on,
+    TypeCount,
 };
 pub use open::{Store, StoreOptions};
 pub use projection_queries::{
     DELETE_CHUNK, ProducerRow, ProducerUpserts, ProjectionMeta, RebuildFigures,
 };
 pub use rejection_queries::RejectionCount;
-pub use sea_orm::DatabaseConnection;
-pub use store_direct::sqlite_file_path;
+pub use sqlite::sqlite_file_path;
 pub use writer::{
     AppendHook, AppendOutcome, Appended, Commit, LogWriter, NewEntry, NoHook, WriterOptions,
 };

@@ -2,14 +2,14 @@
 
 use std::sync::OnceLock;
 
-use sea_orm::sea_query::{Expr, ExprTrait, Value, Values};
+use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement, Value, Values};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, Select,
+    Statement,
 };
-use store_direct::{DbBackend, DbErr, QueryResult, Statement};
 
-use crate::entity::event_log::{self, Column, Entity as EventLog};
+use crate::entity::event_log::{Column, Entity as EventLog};
 use crate::single_row::{max_of, single_row};
 use crate::{LogEntry, Store, StoreError};
 
@@ -84,21 +84,14 @@ pub struct TypeCount {
     pub count: i64,
 }
 
-/// [`Store::list_entries`] on a given connection or transaction, for a
-/// reader that must see exactly what its own transaction sees.
-pub async fn list_entries_on<C: ConnectionTrait>(
-    db: &C,
-    filter: &LogFilter,
-    after: i64,
-    limit: u64,
-) -> Result<Vec<LogEntry>, StoreError> {
-    Ok(EventLog::find()
+/// The `SELECT` of up to `limit` entries after position `after` that
+/// match `filter`, oldest first.
+fn entries_select(filter: &LogFilter, after: i64, limit: u64) -> Select<EventLog> {
+    EventLog::find()
         .filter(filter.condition())
         .filter(Column::Position.gt(after))
         .order_by_asc(Column::Position)
         .limit(limit)
-        .all(db)
-        .await?)
 }
 
 /// What a rebuild reads of a log entry: its raw body, re-interpreted, or
@@ -203,7 +196,7 @@ impl ColumnsSuffice {
 /// which is sequential on disk: the log's own columns, and the body only
 /// where the columns do not suffice (`NULL` where it is not read). The
 /// columns are in [`RebuildColumns`]' order, which
-/// [`RebuildRow::from_direct`] reads by place.
+/// [`RebuildRow::from_row`] reads by place.
 fn entries_in_order_select(read: RebuildRead) -> Select<EventLog> {
     let RebuildRead {
         after,
@@ -257,12 +250,6 @@ fn body_at_statement(position: i64) -> Statement {
     }
 }
 
-/// A row of `position` and `body`, as the scan and [`Store::bodies_at`]
-/// select them.
-fn position_and_body(row: &QueryResult) -> Result<(i64, Vec<u8>), DbErr> {
-    Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?))
-}
-
 /// A [`RebuildRow`] as selected: position, NPN, reception time, body
 /// (`None`: not read, the columns stand for it), type, event id,
 /// occurrence time and record id.
@@ -280,7 +267,7 @@ type RebuildColumns = (
 impl RebuildRow {
     /// Reads the columns by their place in [`entries_in_order_select`]:
     /// finding each by name compared strings for every value of every row.
-    fn from_direct(row: &QueryResult) -> Result<Self, DbErr> {
+    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
         Ok(Self::from_columns((
             row.try_get_by_index(0)?,
             row.try_get_by_index(1)?,
@@ -320,17 +307,14 @@ impl RebuildRow {
 impl Store {
     /// The highest position in the log (0 when empty).
     pub async fn log_head(&self) -> Result<i64, StoreError> {
-        Ok(max_of::<EventLog, _>(Column::Position, self.reader())
-            .await?
-            .unwrap_or(0))
+        let head = self.read(|db| max_of::<EventLog, _>(Column::Position, db));
+        Ok(head.await?.unwrap_or(0))
     }
 
     /// How many entries match the filter.
     pub async fn count_entries(&self, filter: &LogFilter) -> Result<u64, StoreError> {
-        Ok(EventLog::find()
-            .filter(filter.condition())
-            .count(self.reader())
-            .await?)
+        let select = EventLog::find().filter(filter.condition());
+        self.read(move |db| select.count(db)).await
     }
 
     /// Up to `limit` entries after `after` (a position), oldest first.
@@ -340,7 +324,8 @@ impl Store {
         after: i64,
         limit: u64,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        list_entries_on(self.reader(), filter, after, limit).await
+        let select = entries_select(filter, after, limit);
+        self.read(move |db| select.all(db)).await
     }
 
     /// The entry a delivery was stored as.
@@ -348,26 +333,22 @@ impl Store {
         &self,
         webhook_id: &str,
     ) -> Result<Option<LogEntry>, StoreError> {
-        Ok(single_row(
-            EventLog::find()
-                .filter(Column::WebhookId.eq(webhook_id))
-                .into_model(),
-            self.reader(),
-        )
-        .await?)
+        let select = EventLog::find()
+            .filter(Column::WebhookId.eq(webhook_id))
+            .into_model();
+        self.read(move |db| single_row(select, db)).await
     }
 
     /// Entries per event type, for stats.
     pub async fn count_by_type(&self) -> Result<Vec<TypeCount>, StoreError> {
-        let rows: Vec<(Option<String>, i64)> = EventLog::find()
+        let select = EventLog::find()
             .select_only()
             .column(Column::EventType)
             .column_as(Expr::col(Column::Position).count(), "count")
             .group_by(Column::EventType)
             .order_by_asc(Column::EventType)
-            .into_tuple()
-            .all(self.reader())
-            .await?;
+            .into_tuple::<(Option<String>, i64)>();
+        let rows = self.read(move |db| select.all(db)).await?;
         Ok(rows
             .into_iter()
             .map(|(event_type, count)| TypeCount { event_type, count })
@@ -376,14 +357,15 @@ impl Store {
 
     /// When the latest delivery was received (µs since the epoch).
     pub async fn last_received_at(&self) -> Result<Option<i64>, StoreError> {
-        Ok(max_of::<EventLog, _>(Column::ReceivedAt, self.reader()).await?)
+        self.read(|db| max_of::<EventLog, _>(Column::ReceivedAt, db))
+            .await
     }
 
     /// The entries of one [`RebuildRead`], as a rebuild reads them, on a
     /// blocking thread's own connection (no hop per row).
     pub async fn entries_in_order(&self, read: RebuildRead) -> Result<Vec<RebuildRow>, StoreError> {
         let select = entries_in_order_select(read).into_query();
-        self.direct_rows(select, RebuildRow::from_direct).await
+        self.read(move |db| rebuild_rows(db, &select)).await
     }
 
     /// [`Store::entries_in_order`] on the calling thread's own connection,
@@ -391,7 +373,7 @@ impl Store {
     /// collecting threads each read their own ranges of the log).
     pub fn entries_in_order_here(&self, read: RebuildRead) -> Result<Vec<RebuildRow>, StoreError> {
         let select = entries_in_order_select(read).into_query();
-        self.direct_rows_here(&select, RebuildRow::from_direct)
+        self.read_here(|db| rebuild_rows(db, &select))
     }
 
     /// Reads every raw body of the log, a page at a time, the way a rebuild
@@ -400,15 +382,14 @@ impl Store {
     pub async fn scan_bodies(&self, page: u64) -> Result<(u64, u64), StoreError> {
         let (mut rows, mut bytes, mut after) = (0u64, 0u64, 0i64);
         loop {
-            let query = EventLog::find()
+            let select = EventLog::find()
                 .select_only()
                 .columns([Column::Position, Column::Body])
                 .filter(Column::Position.gt(after))
                 .order_by_asc(Column::Position)
-                .limit(page);
-            let batch = self
-                .direct_rows(query.into_query(), position_and_body)
-                .await?;
+                .limit(page)
+                .into_tuple::<(i64, Vec<u8>)>();
+            let batch = self.read(move |db| select.all(db)).await?;
             let Some((last, _)) = batch.last() else {
                 return Ok((rows, bytes));
             };
@@ -422,37 +403,46 @@ impl Store {
     /// producer's state refers to, read on the calling thread like the
     /// state lookup it follows (primary-key reads).
     pub async fn bodies_at(&self, positions: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        if positions.is_empty() {
-            return Ok(Vec::new());
-        }
-        let direct = self.direct_reader();
-        let rows = match positions {
-            [position] => direct.query_all_built(body_at_statement(*position))?,
-            _ => direct.query_all(&bodies_select(positions).into_query())?,
+        let statement = match positions {
+            [] => return Ok(Vec::new()),
+            [position] => body_at_statement(*position),
+            _ => DbBackend::Sqlite.build(&bodies_select(positions).into_query()),
         };
-        let bodies = rows
-            .iter()
-            .map(position_and_body)
-            .collect::<Result<_, DbErr>>();
-        Ok(bodies.map_err(store_direct::DirectError::from)?)
+        self.read_here(|db| {
+            db.query_all_raw(statement)?
+                .iter()
+                .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
+                .collect()
+        })
     }
 
     /// How many entries this release could not fold, leaving out the
     /// sender portal's test messages (see [`Store::count_test_deliveries`]).
     pub async fn count_unfolded(&self) -> Result<u64, StoreError> {
-        Ok(EventLog::find()
-            .filter(event_log::Column::UnfoldedReason.is_not_null())
-            .filter(event_log::Column::UnfoldedReason.ne(agentsync_events::TEST_DELIVERY))
-            .count(self.reader())
-            .await?)
+        let select = EventLog::find()
+            .filter(Column::UnfoldedReason.is_not_null())
+            .filter(Column::UnfoldedReason.ne(agentsync_events::TEST_DELIVERY));
+        self.read(move |db| select.count(db)).await
     }
 
     /// How many entries are the sender portal's test messages (`svix.ping`):
     /// kept like every verified delivery, but not events.
     pub async fn count_test_deliveries(&self) -> Result<u64, StoreError> {
-        Ok(EventLog::find()
-            .filter(event_log::Column::UnfoldedReason.eq(agentsync_events::TEST_DELIVERY))
-            .count(self.reader())
-            .await?)
+        let select =
+            EventLog::find().filter(Column::UnfoldedReason.eq(agentsync_events::TEST_DELIVERY));
+        self.read(move |db| select.count(db)).await
     }
+}
+
+/// The rows of a rebuild's read, converted on the thread that read them.
+fn rebuild_rows(
+    db: &DatabaseConnection,
+    select: &SelectStatement,
+) -> Result<Vec<RebuildRow>, DbErr> {
+    let rows = db.query_all_raw(DbBackend::Sqlite.build(select))?;
+    let mut converted = Vec::with_capacity(rows.len());
+    for row in &rows {
+        converted.push(RebuildRow::from_row(row)?);
+    }
+    Ok(converted)
 }

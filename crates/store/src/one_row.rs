@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 use sea_orm::sea_query::{Expr, OnConflict, Query, Value};
 use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Iterable};
-use store_direct::{DbBackend, Statement};
+use sea_orm::{DbBackend, Statement};
 
 /// The `INSERT` of one row of one entity, every column set, with an
 /// optional `ON CONFLICT` clause. One value of this type serves one entity

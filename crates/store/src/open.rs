@@ -1,20 +1,16 @@
-//! Opening the database: SQLite options set explicitly, two pools sized on
-//! purpose, migrations applied.
+//! Opening the store: the database URL is read once, the migrations are
+//! applied, and from then on every read and write runs on a connection of
+//! the calling thread's own ([`crate::sqlite`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use migrations::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-};
-
-use sea_orm::sea_query::SelectStatement;
-use store_direct::{DirectError, DirectReader, DirectWriter, WriteTurn, WriterPragmas};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::Semaphore;
 
 use crate::error::StoreError;
+use crate::sqlite::{Reader, WriteTurn, Writer, WriterPragmas, sqlite_file_path};
 
 /// WAL pages between automatic checkpoints (SQLite's default is 1,000).
 ///
@@ -28,11 +24,13 @@ const WAL_AUTOCHECKPOINT_PAGES: u32 = 40_000;
 /// How to open the store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// A sea-orm database URL, e.g. `sqlite://data/producer-projector.db`.
+    /// The database URL, e.g. `sqlite://data/producer-projector.db`.
     pub url: String,
-    /// How long SQLite waits for a lock before answering "busy".
+    /// How long SQLite waits for another process's lock before answering
+    /// "busy".
     pub busy_timeout: Duration,
-    /// Connections for queries (GraphQL, checks); writes have their own.
+    /// How many reads run at once on blocking threads (each such thread
+    /// keeps its connection and page cache).
     pub read_connections: u32,
     /// Caps the database at this many pages (SQLite `max_page_count`), so a
     /// size budget is enforced as "database full" answers rather than a
@@ -52,46 +50,28 @@ impl StoreOptions {
     }
 }
 
-/// The opened SQLite file: a pool for reads, one pooled connection for the
-/// occasional writes (migrations, old generations, refusal counts), and
-/// the direct paths: a
-/// [`DirectReader`] for the hottest reads, a [`DirectWriter`] for the log
-/// writer's thread and a rebuild's final swap, and one whose commits do not
-/// wait for the disk for a rebuild's shadow rows. With SQLite in WAL mode
-/// readers never block writers; writers take turns on SQLite's write lock.
+/// The opened SQLite file: read-only connections for queries, and two
+/// writers taking turns on one lock: one whose commits wait for the disk
+/// (the log writer's, a rebuild's swap) and one whose commits do not (a
+/// rebuild's shadow rows, made durable by the swap). With SQLite in WAL
+/// mode readers never block writers.
 #[derive(Clone, Debug)]
 pub struct Store {
-    read: DatabaseConnection,
-    write: DatabaseConnection,
-    direct: DirectReads,
-    direct_writer: Arc<DirectWriter>,
-    unsynced_writer: Arc<DirectWriter>,
-}
-
-/// The direct path and a bound on its blocking reads: each blocking thread
-/// that reads keeps a connection (and its page cache), so only as many
-/// run at once as the pool has connections.
-#[derive(Clone, Debug)]
-struct DirectReads {
-    reader: Arc<DirectReader>,
-    blocking: Arc<Semaphore>,
+    reader: Arc<Reader>,
+    /// Bounds the reads on blocking threads: each keeps a connection.
+    blocking_reads: Arc<Semaphore>,
+    writer: Arc<Writer>,
+    unsynced_writer: Arc<Writer>,
 }
 
 impl Store {
     /// Opens (creating if missing) and migrates the database. The URL
-    /// must name a SQLite file: the log writer, a rebuild's readers and the
-    /// hot reads each open a connection of their own to it, so an
-    /// in-memory database (or any other kind) is refused here, once.
+    /// must name a SQLite file: each thread that reads or writes opens its
+    /// own connection to it, so an in-memory database (or any other kind)
+    /// is refused here, once.
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
-        let reader = DirectReader::for_url(&options.url, options.busy_timeout)
-            .ok_or(StoreError::NotAFile)?;
-        let write = connect(options, 1).await?;
-        Migrator::up(&write, None).await?;
-        let read = connect(options, options.read_connections.max(1)).await?;
-        let direct = DirectReads {
-            reader: Arc::new(reader),
-            blocking: Arc::new(Semaphore::new(options.read_connections.max(1) as usize)),
-        };
+        Self::migrate(options).await?;
+        let path = sqlite_file_path(&options.url).ok_or(StoreError::NotAFile)?;
         let turn = WriteTurn::default();
         let writer = |sync_each_commit| {
             let pragmas = WriterPragmas {
@@ -100,163 +80,97 @@ impl Store {
                 max_page_count: options.max_page_count,
                 sync_each_commit,
             };
-            DirectWriter::for_url(&options.url, pragmas, turn.clone())
-                .map(Arc::new)
-                .ok_or(StoreError::NotAFile)
+            Arc::new(Writer::new(path, pragmas, turn.clone()))
         };
         Ok(Self {
-            read,
-            write,
-            direct,
-            direct_writer: writer(true)?,
-            unsynced_writer: writer(false)?,
+            reader: Arc::new(Reader::new(path, options.busy_timeout)),
+            blocking_reads: Arc::new(Semaphore::new(
+                Ord::max(options.read_connections, 1) as usize
+            )),
+            writer: writer(true),
+            unsynced_writer: writer(false),
         })
     }
 
-    /// Applies pending migrations without opening the read pool.
+    /// Applies pending migrations; returns how many there were.
     pub async fn migrate(options: &StoreOptions) -> Result<usize, StoreError> {
-        let write = connect(options, 1).await?;
-        let pending = Migrator::get_pending_migrations(&write).await?.len();
-        Migrator::up(&write, None).await?;
-        Ok(pending)
+        sqlite_file_path(&options.url).ok_or(StoreError::NotAFile)?;
+        migrations::apply_to_sqlite(&options.url, options.busy_timeout)
+            .await
+            .map_err(StoreError::Migrations)
     }
 
-    /// The pool for queries.
-    pub fn reader(&self) -> &DatabaseConnection {
-        &self.read
-    }
-
-    /// Point lookups on the calling thread's own connection.
-    pub(crate) fn direct_reader(&self) -> &DirectReader {
-        &self.direct.reader
-    }
-
-    /// The log writer's connection settings.
-    pub(crate) fn direct_writer(&self) -> Arc<DirectWriter> {
-        self.direct_writer.clone()
+    /// The writer whose commits wait for the disk.
+    pub(crate) fn writer(&self) -> Arc<Writer> {
+        self.writer.clone()
     }
 
     /// The writer whose commits do not wait for the disk (see
     /// [`crate::Commit::Unsynced`]).
-    pub(crate) fn unsynced_writer(&self) -> Arc<DirectWriter> {
+    pub(crate) fn unsynced_writer(&self) -> Arc<Writer> {
         self.unsynced_writer.clone()
     }
 
-    /// Runs a `SELECT` of many rows on a blocking thread's own connection
-    /// and converts each row with `row`.
-    pub(crate) async fn direct_rows<T: Send + 'static>(
+    /// Runs `work` on a blocking thread's read-only connection: for reads
+    /// that walk many rows. At most `read_connections` run at once; a
+    /// caller that stops waiting does not let another start before this
+    /// one ends.
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
-        select: SelectStatement,
-        row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
-    ) -> Result<Vec<T>, StoreError> {
-        let DirectReads { reader, blocking } = self.direct.clone();
-        let Ok(permit) = blocking.acquire_owned().await else {
+        work: impl FnOnce(&DatabaseConnection) -> Result<T, DbErr> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let Ok(permit) = self.blocking_reads.clone().acquire_owned().await else {
             return Err(StoreError::Interrupted);
         };
-        // The permit moves with the read, so a caller that stops waiting
-        // does not let another read start before this one ends.
+        let reader = self.reader.clone();
         let read = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            read_rows(&reader, &select, row)
+            reader.with(work)
         });
         match read.await {
-            Ok(rows) => rows.map_err(StoreError::from),
+            Ok(result) => result.map_err(StoreError::from),
             Err(_) => Err(StoreError::Interrupted),
         }
     }
 
-    /// [`Store::direct_rows`] on the calling thread's own connection, for
-    /// a thread that is there to block on its reads.
-    pub(crate) fn direct_rows_here<T>(
+    /// Runs `work` on the calling thread's read-only connection: for point
+    /// lookups from async code, which block the calling worker for about as
+    /// long as a hop to another thread would take, and for threads that
+    /// are there to block on their reads.
+    pub(crate) fn read_here<T>(
         &self,
-        select: &SelectStatement,
-        row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
-    ) -> Result<Vec<T>, StoreError> {
-        read_rows(self.direct_reader(), select, row).map_err(StoreError::from)
-    }
-
-    /// The pooled connection for writes outside the log writer: migrations,
-    /// a rebuild's shadow rows, deleting old generations, refusal counts.
-    pub fn writer_connection(&self) -> &DatabaseConnection {
-        &self.write
+        work: impl FnOnce(&DatabaseConnection) -> Result<T, DbErr>,
+    ) -> Result<T, StoreError> {
+        Ok(self.reader.with(work)?)
     }
 
     /// Copies the WAL's pages back into the SQLite database file, without
     /// waiting for readers or the writer (`PASSIVE`); returns the WAL's
-    /// frames and how many of them are now in the database file (`None`
-    /// when the database is not SQLite). Once every frame is copied, new
-    /// readers read the database file alone instead of searching the WAL's
-    /// index for each page: worth it after a rebuild, which writes a whole
-    /// generation into the WAL.
-    pub async fn checkpoint(&self) -> Result<Option<(i64, i64)>, StoreError> {
-        if self.write.get_database_backend() != DbBackend::Sqlite {
-            return Ok(None);
+    /// frames and how many of them are now in the database file. Once every
+    /// frame is copied, new readers read the database file alone instead
+    /// of searching the WAL's index for each page: worth it after a
+    /// rebuild, which writes a whole generation into the WAL.
+    pub async fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+        let writer = self.unsynced_writer();
+        match tokio::task::spawn_blocking(move || writer.checkpoint()).await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(StoreError::Interrupted),
         }
-        let statement = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
-        let Some(row) = self.write.query_one_raw(statement).await? else {
-            return Ok(None);
-        };
-        Ok(Some((row.try_get_by_index(1)?, row.try_get_by_index(2)?)))
     }
 
     /// Whether the database answers and every migration is applied.
     pub async fn check_ready(&self) -> Result<bool, StoreError> {
-        self.read.execute_unprepared("SELECT 1").await?;
-        Ok(Migrator::get_pending_migrations(&self.read)
-            .await?
-            .is_empty())
+        let applied = Query::select()
+            .column(Alias::new("version"))
+            .from(Alias::new("seaql_migrations"))
+            .and_where(Expr::col(Alias::new("version")).is_in(migrations::names()))
+            .to_owned();
+        let rows = self
+            .read(move |db| {
+                use sea_orm::ConnectionTrait;
+                db.query_all_raw(DbBackend::Sqlite.build(&applied))
+            })
+            .await?;
+        Ok(rows.len() == migrations::names().len())
     }
-}
-
-async fn connect(
-    options: &StoreOptions,
-    connections: u32,
-) -> Result<DatabaseConnection, StoreError> {
-    let busy_timeout = options.busy_timeout;
-    let max_page_count = options.max_page_count;
-    let mut connect = ConnectOptions::new(options.url.clone());
-    connect
-        .max_connections(connections)
-        .min_connections(1)
-        .sqlx_logging(false)
-        // A pooled SQLite connection is a file handle, not a socket that can
-        // go stale; pinging it on every acquire cost a round trip to its
-        // thread per transaction (~0.6 ms of every group commit).
-        .test_before_acquire_if_idle_for(Duration::from_secs(60))
-        .map_sqlx_sqlite_opts(move |sqlite| {
-            let sqlite = sqlite
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(busy_timeout);
-            // Checkpoint every ~160 MiB of WAL instead of every 4 MiB: a
-            // checkpoint copies pages back into the database file on the
-            // committing connection, and pages hit by many commits are
-            // copied once instead of many times.
-            let sqlite = sqlite.pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
-            // Statement journals (kept so a multi-row statement can be undone
-            // alone) go to memory instead of a temporary file: writing them
-            // was a sixth of the writer's time.
-            let sqlite = sqlite.pragma("temp_store", "memory");
-            match max_page_count {
-                Some(pages) => sqlite.pragma("max_page_count", pages.to_string()),
-                None => sqlite,
-            }
-        });
-    Ok(Database::connect(connect).await?)
-}
-
-/// Runs a `SELECT` on the calling thread's direct connection and converts
-/// each row with `row`, into a vector sized once.
-fn read_rows<T>(
-    reader: &DirectReader,
-    select: &SelectStatement,
-    row: fn(&store_direct::QueryResult) -> Result<T, store_direct::DbErr>,
-) -> Result<Vec<T>, DirectError> {
-    let rows = reader.query_all(select)?;
-    let mut converted = Vec::with_capacity(rows.len());
-    for result in &rows {
-        converted.push(row(result)?);
-    }
-    Ok(converted)
 }

@@ -11,10 +11,10 @@ use sea_orm::sea_query::{
     Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement, Value, Values,
 };
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    Statement,
 };
-use store_direct::{DbBackend, Statement};
 
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
@@ -122,10 +122,8 @@ fn in_current_generation() -> sea_orm::sea_query::SimpleExpr {
 }
 
 /// The generation queries read, with its position and figures.
-pub(crate) async fn current_meta<C: ConnectionTrait>(
-    db: &C,
-) -> Result<Option<ProjectionMeta>, StoreError> {
-    Ok(single_row(current_meta_select().into_model(), db).await?)
+pub(crate) fn current_meta(db: &DatabaseConnection) -> Result<Option<ProjectionMeta>, DbErr> {
+    single_row(current_meta_select().into_model(), db)
 }
 
 /// The `SELECT` of the current generation's meta row.
@@ -134,23 +132,8 @@ pub(crate) fn current_meta_select() -> Select<ProjectionMetaTable> {
 }
 
 /// The highest generation number ever created (0 when none).
-pub(crate) async fn latest_generation<C: ConnectionTrait>(db: &C) -> Result<i64, StoreError> {
-    Ok(
-        max_of::<ProjectionMetaTable, _>(projection_meta::Column::Generation, db)
-            .await?
-            .unwrap_or(0),
-    )
-}
-
-/// Creates a generation's meta row.
-pub(crate) async fn insert_meta<C: ConnectionTrait>(
-    db: &C,
-    meta: ProjectionMeta,
-) -> Result<(), StoreError> {
-    ProjectionMetaTable::insert(projection_meta::ActiveModel::from(meta))
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+fn latest_generation(db: &DatabaseConnection) -> Result<i64, DbErr> {
+    Ok(max_of::<ProjectionMetaTable, _>(projection_meta::Column::Generation, db)?.unwrap_or(0))
 }
 
 /// The `UPDATE` recording how far a generation has folded the log, and its
@@ -204,44 +187,37 @@ pub(crate) fn swap_generation_updates(new: i64, figures: RebuildFigures) -> [Upd
     [others, this]
 }
 
-/// How many producer rows one transaction of [`delete_generations_before`]
+/// How many producer rows one transaction of
+/// [`Store::delete_generations_before`]
 /// deletes. Deleting a whole generation of 100,000 rows in one statement
 /// held SQLite's write lock for ~0.4 s, stalling every delivery meanwhile;
 /// a chunk takes a few milliseconds.
 pub const DELETE_CHUNK: u64 = 2_000;
 
-/// Deletes every generation older than `generation`: those a swap to it
-/// replaced, and shadows of rebuilds that never finished. Newer ones are
-/// left alone: they may belong to a rebuild still running elsewhere. Rows
-/// go in NPN order, `chunk` rows per statement (each its own
-/// transaction), so appends interleave; the meta rows go last. Returns how
-/// many producer rows were deleted.
-pub(crate) async fn delete_generations_before<C: ConnectionTrait>(
-    db: &C,
+/// Deletes up to `chunk` rows of the oldest generation below `generation`
+/// and returns how many went, or, when no such generation has rows left,
+/// deletes the meta rows below `generation` and returns `None`.
+fn delete_old_chunk(
+    db: &DatabaseConnection,
     generation: i64,
     chunk: u64,
-) -> Result<u64, StoreError> {
-    let mut deleted = 0;
-    while let Some(old) = oldest_generation_row(db, generation).await? {
-        let mut delete =
-            ProducerStateTable::delete_many().filter(producer_state::Column::Generation.eq(old));
-        if let Some(last) = chunk_end(db, old, chunk).await? {
-            delete = delete.filter(producer_state::Column::Npn.lte(last));
-        }
-        deleted += delete.exec(db).await?.rows_affected;
+) -> Result<Option<u64>, DbErr> {
+    let Some(old) = oldest_generation_row(db, generation)? else {
+        ProjectionMetaTable::delete_many()
+            .filter(projection_meta::Column::Generation.lt(generation))
+            .exec(db)?;
+        return Ok(None);
+    };
+    let mut delete =
+        ProducerStateTable::delete_many().filter(producer_state::Column::Generation.eq(old));
+    if let Some(last) = chunk_end(db, old, chunk)? {
+        delete = delete.filter(producer_state::Column::Npn.lte(last));
     }
-    ProjectionMetaTable::delete_many()
-        .filter(projection_meta::Column::Generation.lt(generation))
-        .exec(db)
-        .await?;
-    Ok(deleted)
+    Ok(Some(delete.exec(db)?.rows_affected))
 }
 
 /// The oldest generation below `generation` that still has producer rows.
-async fn oldest_generation_row<C: ConnectionTrait>(
-    db: &C,
-    generation: i64,
-) -> Result<Option<i64>, DbErr> {
+fn oldest_generation_row(db: &DatabaseConnection, generation: i64) -> Result<Option<i64>, DbErr> {
     let oldest: Option<Option<i64>> = single_row(
         ProducerStateTable::find()
             .select_only()
@@ -249,15 +225,14 @@ async fn oldest_generation_row<C: ConnectionTrait>(
             .filter(producer_state::Column::Generation.lt(generation))
             .into_tuple(),
         db,
-    )
-    .await?;
+    )?;
     Ok(oldest.flatten())
 }
 
 /// The NPN of the `chunk`-th row of a generation in NPN order, or `None`
 /// when it has no more rows than that.
-async fn chunk_end<C: ConnectionTrait>(
-    db: &C,
+fn chunk_end(
+    db: &DatabaseConnection,
     generation: i64,
     chunk: u64,
 ) -> Result<Option<String>, DbErr> {
@@ -269,17 +244,6 @@ async fn chunk_end<C: ConnectionTrait>(
         .offset(Ord::max(chunk, 1) - 1)
         .into_tuple()
         .one(db)
-        .await
-}
-
-/// The rows of these NPNs in a generation.
-pub(crate) async fn load_producers<C: ConnectionTrait>(
-    db: &C,
-    generation: i64,
-    npns: Vec<String>,
-) -> Result<Vec<ProducerRow>, StoreError> {
-    let rows = producers_select(generation, npns).all(db).await?;
-    Ok(rows.into_iter().map(ProducerRow::from).collect())
 }
 
 /// The `SELECT` of these NPNs' rows in a generation.
@@ -403,68 +367,37 @@ impl Store {
     /// One producer of the current generation: the `producer(npn)` lookup,
     /// on the calling thread's own connection (see [`store_direct`]).
     pub async fn current_producer(&self, npn: &str) -> Result<Option<ProducerRow>, StoreError> {
-        let rows = self
-            .direct_reader()
-            .query_all_built(current_producer_statement(npn))?;
-        let row = rows.first().map(ProducerRow::from_direct).transpose();
-        Ok(row.map_err(store_direct::DirectError::from)?)
-    }
-}
-
-impl ProducerRow {
-    pub(crate) fn from_direct(
-        row: &store_direct::QueryResult,
-    ) -> Result<Self, store_direct::DbErr> {
-        Ok(Self {
-            npn: row.try_get("", "npn")?,
-            status: row.try_get("", "status")?,
-            last_activated_at: row.try_get("", "last_activated_at")?,
-            last_deactivated_at: row.try_get("", "last_deactivated_at")?,
-            first_event_at: row.try_get("", "first_event_at")?,
-            last_event_at: row.try_get("", "last_event_at")?,
-            event_count: row.try_get("", "event_count")?,
-            deleted: row.try_get("", "deleted")?,
-            profile: row.try_get("", "profile")?,
-            fold_state: row.try_get("", "fold_state")?,
-            last_position: row.try_get("", "last_position")?,
-        })
+        let statement = current_producer_statement(npn);
+        let row = self.read_here(|db| match db.query_one_raw(statement)? {
+            Some(row) => producer_state::Model::from_query_result(&row, "").map(Some),
+            None => Ok(None),
+        })?;
+        Ok(row.map(ProducerRow::from))
     }
 }
 
 /// Up to `limit` producers of the current generation after `after_npn`, by
 /// NPN, optionally with one status.
-pub(crate) async fn current_producers_page<C: ConnectionTrait>(
-    db: &C,
+fn current_producers_select(
     status: Option<&str>,
     after_npn: Option<&str>,
     limit: u64,
-) -> Result<Vec<ProducerRow>, StoreError> {
-    let mut query = ProducerStateTable::find().filter(in_current_generation());
-    if let Some(status) = status {
-        query = query.filter(producer_state::Column::Status.eq(status));
-    }
+) -> Select<ProducerStateTable> {
+    let mut query = current_producers_with(status);
     if let Some(after) = after_npn {
         query = query.filter(producer_state::Column::Npn.gt(after));
     }
-    let rows = query
-        .order_by_asc(producer_state::Column::Npn)
-        .limit(limit)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(ProducerRow::from).collect())
+    query.order_by_asc(producer_state::Column::Npn).limit(limit)
 }
 
-/// How many producers of the current generation have `status` (all when
+/// The producers of the current generation with `status` (all when
 /// `None`).
-pub(crate) async fn count_current_producers<C: ConnectionTrait>(
-    db: &C,
-    status: Option<&str>,
-) -> Result<u64, StoreError> {
+fn current_producers_with(status: Option<&str>) -> Select<ProducerStateTable> {
     let mut query = ProducerStateTable::find().filter(in_current_generation());
     if let Some(status) = status {
         query = query.filter(producer_state::Column::Status.eq(status));
     }
-    Ok(query.count(db).await?)
+    query
 }
 
 /// The `SELECT` behind [`Store::current_npns_with_status`].
@@ -482,8 +415,8 @@ impl Store {
     /// `activeNpns` list, read on a blocking thread's own connection (no
     /// hop per row).
     pub async fn current_npns_with_status(&self, status: &str) -> Result<Vec<String>, StoreError> {
-        let select = npns_with_status_select(status).into_query();
-        self.direct_rows(select, |row| row.try_get("", "npn")).await
+        let select = npns_with_status_select(status).into_tuple::<String>();
+        self.read(move |db| select.all(db)).await
     }
 }
 
@@ -493,28 +426,46 @@ impl Store {
 impl Store {
     /// The generation queries read, with its position and figures.
     pub async fn current_meta(&self) -> Result<Option<ProjectionMeta>, StoreError> {
-        current_meta(self.reader()).await
+        self.read(current_meta).await
     }
 
     /// The highest generation number ever created (0 when none).
     pub async fn latest_generation(&self) -> Result<i64, StoreError> {
-        latest_generation(self.writer_connection()).await
+        self.read(latest_generation).await
     }
 
     /// Creates a generation's meta row.
     pub async fn insert_meta(&self, meta: ProjectionMeta) -> Result<(), StoreError> {
-        insert_meta(self.writer_connection(), meta).await
+        let insert = ProjectionMetaTable::insert(projection_meta::ActiveModel::from(meta));
+        self.write(Commit::Synced, move |txn| {
+            insert.exec_without_returning(txn.connection())?;
+            Ok::<_, StoreError>(())
+        })
+        .await
     }
 
-    /// Deletes every generation older than `generation`, `chunk` producer
-    /// rows per transaction (see [`DELETE_CHUNK`]); returns how many rows
-    /// went.
+    /// Deletes every generation older than `generation`: those a swap to
+    /// it replaced, and shadows of rebuilds that never finished. Newer ones
+    /// are left alone: they may belong to a rebuild still running
+    /// elsewhere. Rows go in NPN order, `chunk` rows per transaction (see
+    /// [`DELETE_CHUNK`]), so appends interleave; the meta rows go last.
+    /// Returns how many producer rows went.
     pub async fn delete_generations_before(
         &self,
         generation: i64,
         chunk: u64,
     ) -> Result<u64, StoreError> {
-        delete_generations_before(self.writer_connection(), generation, chunk).await
+        let mut deleted = 0;
+        loop {
+            // Not synced: rows a crash keeps are deleted at the next start.
+            let step = self.write(Commit::Unsynced, move |txn| {
+                Ok::<_, StoreError>(delete_old_chunk(txn.connection(), generation, chunk)?)
+            });
+            match step.await? {
+                Some(rows) => deleted += rows,
+                None => return Ok(deleted),
+            }
+        }
     }
 
     /// The rows of these NPNs in a generation.
@@ -523,7 +474,9 @@ impl Store {
         generation: i64,
         npns: Vec<String>,
     ) -> Result<Vec<ProducerRow>, StoreError> {
-        load_producers(self.reader(), generation, npns).await
+        let select = producers_select(generation, npns);
+        let rows = self.read(move |db| select.all(db)).await?;
+        Ok(rows.into_iter().map(ProducerRow::from).collect())
     }
 
     /// Inserts or replaces rows in a generation, outside any append: for
@@ -546,13 +499,16 @@ impl Store {
         after_npn: Option<&str>,
         limit: u64,
     ) -> Result<Vec<ProducerRow>, StoreError> {
-        current_producers_page(self.reader(), status, after_npn, limit).await
+        let select = current_producers_select(status, after_npn, limit);
+        let rows = self.read(move |db| select.all(db)).await?;
+        Ok(rows.into_iter().map(ProducerRow::from).collect())
     }
 
     /// How many producers of the current generation have `status` (all
     /// when `None`).
     pub async fn count_current_producers(&self, status: Option<&str>) -> Result<u64, StoreError> {
-        count_current_producers(self.reader(), status).await
+        let select = current_producers_with(status);
+        self.read(move |db| select.count(db)).await
     }
 }
 

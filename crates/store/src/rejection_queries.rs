@@ -1,10 +1,12 @@
 //! Counting refused deliveries, without their bodies.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ActiveValue, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
+};
 
 use crate::entity::delivery_rejections::{self, Column, Entity as DeliveryRejections};
-use crate::{Store, StoreError};
+use crate::{Commit, Store, StoreError};
 
 /// Refusals for one reason in one hour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,21 +42,22 @@ impl Store {
             )
             .update_column(Column::LastAt)
             .to_owned();
-        DeliveryRejections::insert_many(models)
+        let insert = DeliveryRejections::insert_many(models)
             .on_conflict(merge)
-            .exec_without_returning(self.writer_connection())
-            .await?;
-        Ok(())
+            .into_query();
+        self.write(Commit::Synced, move |txn| {
+            Ok::<_, StoreError>(txn.execute(DbBackend::Sqlite.build(&insert))?)
+        })
+        .await
     }
 
     /// Counts whose hour starts at or after `since` (µs), oldest first.
     pub async fn rejections_since(&self, since: i64) -> Result<Vec<RejectionCount>, StoreError> {
-        let rows = DeliveryRejections::find()
+        let select = DeliveryRejections::find()
             .filter(Column::HourStart.gte(since))
             .order_by_asc(Column::HourStart)
-            .order_by_asc(Column::Reason)
-            .all(self.reader())
-            .await?;
+            .order_by_asc(Column::Reason);
+        let rows = self.read(move |db| select.all(db)).await?;
         Ok(rows
             .into_iter()
             .map(|row| RejectionCount {

@@ -13,20 +13,17 @@ use sea_orm::{ConnectionTrait, DbErr, EntityTrait, QuerySelect, Selector, Select
 
 /// The first (and only) row of `selector`, which must select at most one
 /// row by construction.
-pub(crate) async fn single_row<S, C>(
-    selector: Selector<S>,
-    db: &C,
-) -> Result<Option<S::Item>, DbErr>
+pub(crate) fn single_row<S, C>(selector: Selector<S>, db: &C) -> Result<Option<S::Item>, DbErr>
 where
     S: SelectorTrait,
     C: ConnectionTrait,
 {
-    Ok(selector.all(db).await?.into_iter().next())
+    Ok(selector.all(db)?.into_iter().next())
 }
 
 /// The largest value of an integer column of `E` (`None` when the table is
 /// empty): the log head, the latest generation, the latest reception.
-pub(crate) async fn max_of<E, C>(column: E::Column, db: &C) -> Result<Option<i64>, DbErr>
+pub(crate) fn max_of<E, C>(column: E::Column, db: &C) -> Result<Option<i64>, DbErr>
 where
     E: EntityTrait,
     C: ConnectionTrait,
@@ -37,7 +34,6 @@ where
             .expr(Expr::col(column).max())
             .into_tuple(),
         db,
-    )
-    .await?;
+    )?;
     Ok(max.flatten())
 }

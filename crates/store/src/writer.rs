@@ -1,8 +1,7 @@
 //! The single log writer: group commit of concurrent deliveries.
 //!
 //! Handlers send a [`NewEntry`] and wait for its [`AppendOutcome`]. The
-//! writer, a thread of its own with its own SQLite connection (see
-//! [`store_direct`]), drains whatever is queued, appends it in one
+//! writer, a thread of its own with its own SQLite connection, drains whatever is queued, appends it in one
 //! `BEGIN IMMEDIATE` transaction (duplicates by webhook id or event id
 //! append nothing), lets the [`AppendHook`] fold the new entries in the same
 //! transaction, commits, and only then answers each waiter. One fsync
@@ -11,18 +10,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
-use store_direct::{DirectError, DirectTxn, DirectWriter, QueryResult};
-
-use crate::writer_queries::ProjectionTxn;
-use tokio::sync::{Mutex, mpsc, oneshot};
-
 use agentsync_events::EventKind;
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
 use crate::one_row::OneRowInsert;
+use crate::single_row::max_of;
+use crate::sqlite::{WriteTxn, Writer};
+use crate::writer_queries::ProjectionTxn;
 use crate::{LogEntry, Store};
 
 /// A verified delivery, ready to append. `position` is assigned at commit.
@@ -204,7 +202,7 @@ impl LogWriter {
         hook: Arc<dyn AppendHook>,
         options: WriterOptions,
     ) -> Result<Self, StoreError> {
-        let writer = store.direct_writer();
+        let writer = store.writer();
         let (requests, receiver) = mpsc::channel(options.queue_depth.max(1));
         let gate = Arc::new(Mutex::new(()));
         let task = WriterTask {
@@ -241,7 +239,7 @@ impl LogWriter {
 }
 
 struct WriterTask {
-    writer: Arc<DirectWriter>,
+    writer: Arc<Writer>,
     hook: Arc<dyn AppendHook>,
     gate: Arc<Mutex<()>>,
     max_batch: usize,
@@ -307,8 +305,10 @@ impl Store {
         entries: Vec<NewEntry>,
         hook: Arc<dyn AppendHook>,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
-        self.on_direct_writer(move |writer| commit_batch(writer, hook.as_ref(), entries))
-            .await
+        on_writer(self.writer(), move |writer| {
+            commit_batch(writer, hook.as_ref(), entries)
+        })
+        .await
     }
 
     /// [`Store::append_batch_with`] without a projection: only for a log
@@ -333,13 +333,28 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.write(commit, move |txn| work(&ProjectionTxn::new(txn)))
+            .await
+    }
+
+    /// [`Store::write_transaction`] with the SQLite transaction itself, for
+    /// the store's own writes.
+    pub(crate) async fn write<T, E>(
+        &self,
+        commit: Commit,
+        work: impl FnOnce(&WriteTxn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         let writer = match commit {
-            Commit::Synced => self.direct_writer(),
+            Commit::Synced => self.writer(),
             Commit::Unsynced => self.unsynced_writer(),
         };
         on_writer(writer, move |writer| {
             writer
-                .transaction(|txn| work(&ProjectionTxn::new(txn)).map_err(TxnError::Work))
+                .transaction(|txn| work(txn).map_err(TxnError::Work))
                 .map_err(|error| match error {
                     TxnError::Work(error) => error,
                     TxnError::Transaction(error) => E::from(StoreError::from(error)),
@@ -347,30 +362,17 @@ impl Store {
         })
         .await
     }
-
-    /// Runs `work` with the direct writer on a blocking thread (which keeps
-    /// its own connection).
-    async fn on_direct_writer<T, E>(
-        &self,
-        work: impl FnOnce(&DirectWriter) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<StoreError> + Send + 'static,
-    {
-        on_writer(self.direct_writer(), work).await
-    }
 }
 
-/// What a [`Store::write_transaction`] can fail with: its work's own
-/// error, or the transaction's.
+/// What a [`Store::write`] can fail with: its work's own error, or the
+/// transaction's.
 enum TxnError<E> {
     Work(E),
-    Transaction(DirectError),
+    Transaction(DbErr),
 }
 
-impl<E> From<DirectError> for TxnError<E> {
-    fn from(error: DirectError) -> Self {
+impl<E> From<DbErr> for TxnError<E> {
+    fn from(error: DbErr) -> Self {
         Self::Transaction(error)
     }
 }
@@ -393,8 +395,8 @@ pub enum Commit {
 /// Runs `work` with `writer` on a blocking thread, which keeps its own
 /// connection.
 async fn on_writer<T, E>(
-    writer: Arc<DirectWriter>,
-    work: impl FnOnce(&DirectWriter) -> Result<T, E> + Send + 'static,
+    writer: Arc<Writer>,
+    work: impl FnOnce(&Writer) -> Result<T, E> + Send + 'static,
 ) -> Result<T, E>
 where
     T: Send + 'static,
@@ -412,7 +414,7 @@ static LOG_INSERT: OneRowInsert = OneRowInsert::new(|| None);
 
 /// Appends a batch in one immediate transaction; see the module docs.
 fn commit_batch(
-    writer: &DirectWriter,
+    writer: &Writer,
     hook: &dyn AppendHook,
     entries: Vec<NewEntry>,
 ) -> Result<Vec<AppendOutcome>, StoreError> {
@@ -454,7 +456,7 @@ struct KnownKeys {
 }
 
 impl KnownKeys {
-    fn load(txn: &DirectTxn, entries: &[NewEntry]) -> Result<Self, DirectError> {
+    fn load(txn: &WriteTxn, entries: &[NewEntry]) -> Result<Self, DbErr> {
         let webhook_ids = entries.iter().map(|e| e.webhook_id.clone());
         let event_ids = entries.iter().filter_map(|e| e.event_id.clone());
         let select = EventLog::find()
@@ -469,12 +471,8 @@ impl KnownKeys {
                     .is_in(webhook_ids)
                     .or(event_log::Column::EventId.is_in(event_ids)),
             )
-            .into_query();
-        let rows = txn
-            .query_all(&select)?
-            .iter()
-            .map(known_key)
-            .collect::<Result<Vec<_>, _>>()?;
+            .into_tuple::<(i64, String, Option<String>)>();
+        let rows = select.all(txn.connection())?;
         let mut known = Self {
             webhook_ids: HashMap::new(),
             event_ids: HashMap::new(),
@@ -507,24 +505,7 @@ impl KnownKeys {
     }
 }
 
-/// One row of [`KnownKeys::load`].
-fn known_key(row: &QueryResult) -> Result<(i64, String, Option<String>), DirectError> {
-    Ok((
-        row.try_get("", "position")?,
-        row.try_get("", "webhook_id")?,
-        row.try_get("", "event_id")?,
-    ))
-}
-
 /// The highest position in the log, as this transaction sees it.
-fn head_position_in(txn: &DirectTxn) -> Result<i64, DirectError> {
-    let select = EventLog::find()
-        .select_only()
-        .expr_as(Expr::col(event_log::Column::Position).max(), "head")
-        .into_query();
-    let head: Option<i64> = match txn.query_all(&select)?.first() {
-        Some(row) => row.try_get("", "head")?,
-        None => None,
-    };
-    Ok(head.unwrap_or(0))
+fn head_position_in(txn: &WriteTxn) -> Result<i64, DbErr> {
+    Ok(max_of::<EventLog, _>(event_log::Column::Position, txn.connection())?.unwrap_or(0))
 }

@@ -86,11 +86,7 @@ async fn a_checkpoint_copies_every_frame_of_the_wal_into_the_database() {
     store.insert_meta(meta(1)).await.expect("meta");
     store.upsert_producers(1, rows(50)).await.expect("rows");
 
-    let (frames, copied) = store
-        .checkpoint()
-        .await
-        .expect("checkpoint")
-        .expect("a SQLite database");
+    let (frames, copied) = store.checkpoint().await.expect("checkpoint");
 
     assert!(frames > 0, "the writes are in the WAL");
     assert_eq!(copied, frames, "no reader holds frames back");

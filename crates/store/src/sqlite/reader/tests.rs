@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
+use super::Reader;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
-use store_direct::DirectReader;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 fn writer(path: &std::path::Path) -> DatabaseConnection {
     let db = Database::connect(format!("sqlite:{}?mode=rwc", path.display())).expect("open");
@@ -23,21 +23,18 @@ fn value_of(key: &str) -> SelectStatement {
         .to_owned()
 }
 
-fn read(reader: &DirectReader, key: &str) -> Option<i64> {
-    let rows = reader.query_all(&value_of(key)).expect("read");
+fn read(reader: &Reader, key: &str) -> Option<i64> {
+    let select = DbBackend::Sqlite.build(&value_of(key));
+    let rows = reader.with(|db| db.query_all_raw(select)).expect("read");
     rows.first().map(|row| row.try_get("", "v").expect("v"))
 }
 
-fn reader_for(path: &std::path::Path) -> DirectReader {
-    DirectReader::for_url(
-        &format!("sqlite://{}", path.display()),
-        Duration::from_secs(1),
-    )
-    .expect("a SQLite file")
+fn reader_for(path: &std::path::Path) -> Reader {
+    Reader::new(&path.display().to_string(), Duration::from_secs(1))
 }
 
 /// A fresh database in a temporary folder, its writer and a direct reader.
-fn fixture() -> (tempfile::TempDir, DatabaseConnection, DirectReader) {
+fn fixture() -> (tempfile::TempDir, DatabaseConnection, Reader) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.db");
     let db = writer(&path);
@@ -114,12 +111,4 @@ fn more_databases_than_a_thread_keeps_open_still_read_correctly() {
             assert_eq!(read(reader, "a"), Some(i), "round {round}");
         }
     }
-}
-
-#[test]
-fn only_sqlite_files_get_a_direct_reader() {
-    let timeout = Duration::from_secs(1);
-    assert!(DirectReader::for_url("sqlite::memory:", timeout).is_none());
-    assert!(DirectReader::for_url("postgres://localhost/p", timeout).is_none());
-    assert!(DirectReader::for_url("sqlite://data/p.db?mode=rwc", timeout).is_some());
 }

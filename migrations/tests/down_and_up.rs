@@ -10,7 +10,9 @@ async fn every_migration_goes_down_and_up_again() {
         "sqlite://{}?mode=rwc",
         dir.path().join("schema.db").display()
     );
-    let db = sea_orm::Database::connect(&url).await.expect("connects");
+    let db = sea_orm_migration::sea_orm::Database::connect(&url)
+        .await
+        .expect("connects");
     Migrator::up(&db, None).await.expect("up");
     let applied = Migrator::get_applied_migrations(&db)
         .await

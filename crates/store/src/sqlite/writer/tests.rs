@@ -2,18 +2,20 @@
 
 use std::time::Duration;
 
+use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, InsertStatement, Order, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, Database};
-use store_direct::{DbBackend, DirectError, DirectTxn, WriteTurn, DirectWriter, WriterPragmas};
+use sea_orm::{ConnectionTrait, Database, DbErr};
+
+use super::{WriteTurn, WriteTxn, Writer, WriterPragmas};
 
 /// A file with table `t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)` and its
 /// direct writer.
-fn fixture() -> (tempfile::TempDir, DirectWriter) {
+fn fixture() -> (tempfile::TempDir, Writer) {
     fixture_with(true)
 }
 
 /// [`fixture`], with commits that wait for the disk or not.
-fn fixture_with(sync_each_commit: bool) -> (tempfile::TempDir, DirectWriter) {
+fn fixture_with(sync_each_commit: bool) -> (tempfile::TempDir, Writer) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("t.db");
     let db = Database::connect(format!("sqlite:{}?mode=rwc", path.display())).expect("open");
@@ -27,12 +29,7 @@ fn fixture_with(sync_each_commit: bool) -> (tempfile::TempDir, DirectWriter) {
         max_page_count: None,
         sync_each_commit,
     };
-    let writer = DirectWriter::for_url(
-        &format!("sqlite://{}", path.display()),
-        pragmas,
-        WriteTurn::default(),
-    )
-        .expect("a SQLite file");
+    let writer = Writer::new(&path.display().to_string(), pragmas, WriteTurn::default());
     (dir, writer)
 }
 
@@ -48,7 +45,7 @@ fn rows(pairs: &[(&str, Option<i64>)]) -> InsertStatement {
 }
 
 /// Runs `insert` in `txn`.
-fn insert(txn: &DirectTxn, insert: &InsertStatement) -> Result<(), DirectError> {
+fn insert(txn: &WriteTxn, insert: &InsertStatement) -> Result<(), DbErr> {
     txn.execute(DbBackend::Sqlite.build(insert))
 }
 
@@ -59,17 +56,19 @@ fn count() -> SelectStatement {
         .to_owned()
 }
 
-fn rows_in(writer: &DirectWriter) -> i64 {
+fn rows_in(writer: &Writer) -> i64 {
     writer
         .transaction(|txn| {
-            let rows = txn.query_all(&count())?;
-            Ok::<_, DirectError>(rows[0].try_get::<i64>("", "n").expect("n"))
+            let rows = txn
+                .connection()
+                .query_all_raw(DbBackend::Sqlite.build(&count()))?;
+            Ok::<_, DbErr>(rows[0].try_get::<i64>("", "n").expect("n"))
         })
         .expect("count")
 }
 
 /// Every row of `t` as (key, value), by key.
-fn values_in(writer: &DirectWriter) -> Vec<(String, i64)> {
+fn values_in(writer: &Writer) -> Vec<(String, i64)> {
     let all = Query::select()
         .columns([Alias::new("k"), Alias::new("v")])
         .from(Alias::new("t"))
@@ -77,8 +76,10 @@ fn values_in(writer: &DirectWriter) -> Vec<(String, i64)> {
         .to_owned();
     writer
         .transaction(|txn| {
-            let rows = txn.query_all(&all)?;
-            Ok::<_, DirectError>(
+            let rows = txn
+                .connection()
+                .query_all_raw(DbBackend::Sqlite.build(&all))?;
+            Ok::<_, DbErr>(
                 rows.iter()
                     .map(|row| {
                         (

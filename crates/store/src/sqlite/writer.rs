@@ -3,17 +3,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::sea_query::{SelectStatement, UpdateStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
+use sea_orm::sea_query::UpdateStatement;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
+use sea_orm::DbErr;
 use tokio::sync::Mutex;
 
-use crate::DirectError;
-use crate::connections::ThreadConnections;
-use crate::url::sqlite_file_path;
+use super::connections::ThreadConnections;
 
-/// The per-connection settings the writer needs, the same as the async
-/// pool's: durable commits (unless asked otherwise), statement journals in
+/// The per-connection settings a writer needs: durable commits (unless asked otherwise), statement journals in
 /// memory, rare checkpoints and an optional size cap.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterPragmas {
@@ -65,19 +63,19 @@ pub type WriteTurn = Arc<Mutex<()>>;
 /// Writes to one SQLite file in `BEGIN IMMEDIATE` transactions on the
 /// calling thread's own connection (opened on first use).
 #[derive(Debug)]
-pub struct DirectWriter {
+pub struct Writer {
     connections: ThreadConnections,
     turn: WriteTurn,
 }
 
-impl DirectWriter {
-    /// A writer for the database at `url` that takes `turn` for each
-    /// transaction, or `None` when the URL is not a SQLite file.
-    pub fn for_url(url: &str, pragmas: WriterPragmas, turn: WriteTurn) -> Option<Self> {
-        Some(Self {
-            connections: ThreadConnections::new(sqlite_file_path(url)?, pragmas.statements()),
+impl Writer {
+    /// A writer of the SQLite file at `path` that takes `turn` for each
+    /// transaction.
+    pub fn new(path: &str, pragmas: WriterPragmas, turn: WriteTurn) -> Self {
+        Self {
+            connections: ThreadConnections::new(path, pragmas.statements()),
             turn,
-        })
+        }
     }
 
     /// Runs `work` in one immediate transaction, in this writer's turn:
@@ -89,15 +87,14 @@ impl DirectWriter {
     /// panics when its rollback fails, as it does after SQLite has already
     /// rolled back by itself (a full database, an I/O error). The writer's
     /// thread must outlive any failed commit.
-    pub fn transaction<T, E: From<DirectError>>(
+    pub fn transaction<T, E: From<DbErr>>(
         &self,
-        work: impl FnOnce(&DirectTxn) -> Result<T, E>,
+        work: impl FnOnce(&WriteTxn) -> Result<T, E>,
     ) -> Result<T, E> {
         let run = |db: &DatabaseConnection| -> Result<T, E> {
-            db.execute_unprepared("BEGIN IMMEDIATE")
-                .map_err(DirectError::from)?;
-            let committed = work(&DirectTxn { db }).and_then(|value| {
-                db.execute_unprepared("COMMIT").map_err(DirectError::from)?;
+            db.execute_unprepared("BEGIN IMMEDIATE")?;
+            let committed = work(&WriteTxn { db }).and_then(|value| {
+                db.execute_unprepared("COMMIT")?;
                 Ok(value)
             });
             if committed.is_err() {
@@ -107,23 +104,36 @@ impl DirectWriter {
             committed
         };
         let _turn = self.turn.blocking_lock();
-        self.connections.with(run).map_err(DirectError::from)?
+        self.connections.with(run)?
+    }
+
+    /// Copies the WAL's pages back into the database file without waiting
+    /// for readers or writers (`PASSIVE`), on this thread's connection and
+    /// outside any transaction; returns the WAL's frames and how many of
+    /// them are now in the database file.
+    pub fn checkpoint(&self) -> Result<(i64, i64), DbErr> {
+        let statement = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
+        let rows = self.connections.with(|db| db.query_all_raw(statement))??;
+        match rows.first() {
+            Some(row) => Ok((row.try_get_by_index(1)?, row.try_get_by_index(2)?)),
+            None => Ok((0, 0)),
+        }
     }
 }
 
-/// Statements inside a [`DirectWriter::transaction`].
-pub struct DirectTxn<'a> {
+/// Statements inside a [`Writer::transaction`].
+pub struct WriteTxn<'a> {
     db: &'a DatabaseConnection,
 }
 
-impl DirectTxn<'_> {
-    /// Every row `select` returns.
-    pub fn query_all(&self, select: &SelectStatement) -> Result<Vec<QueryResult>, DirectError> {
-        Ok(self.db.query_all_raw(DbBackend::Sqlite.build(select))?)
+impl WriteTxn<'_> {
+    /// The transaction's connection, for sea-orm's own queries.
+    pub fn connection(&self) -> &DatabaseConnection {
+        self.db
     }
 
     /// Runs an `UPDATE`.
-    pub fn update(&self, update: &UpdateStatement) -> Result<(), DirectError> {
+    pub fn update(&self, update: &UpdateStatement) -> Result<(), DbErr> {
         self.execute(DbBackend::Sqlite.build(update))
     }
 
@@ -132,8 +142,11 @@ impl DirectTxn<'_> {
     /// (rusqlite's cache, 16 per connection); sea-orm's `execute` would
     /// prepare the statement anew each time. The query path says nothing
     /// of the rows changed, and no caller needs it.
-    pub fn execute(&self, statement: Statement) -> Result<(), DirectError> {
+    pub fn execute(&self, statement: Statement) -> Result<(), DbErr> {
         self.db.query_all_raw(statement)?;
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;

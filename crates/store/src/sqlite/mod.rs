@@ -1,0 +1,22 @@
+//! The SQLite backend's connections: each thread that reads or writes owns
+//! its connection to the file, through sea-orm's synchronous flavour
+//! (rusqlite), so a statement that takes microseconds inside SQLite is not
+//! a message to a driver thread and a wake-up back.
+//!
+//! - [`Reader`]: read-only (`query_only`) connections, for short lookups
+//!   from async code and for reads on blocking threads;
+//! - [`Writer`]: connections that write in `BEGIN IMMEDIATE` transactions,
+//!   taking turns on the process's [`WriteTurn`] (the log writer's thread,
+//!   a rebuild's writes).
+//!
+//! Only SQLite files qualify ([`sqlite_file_path`]): every thread opens
+//! the same file again.
+
+mod connections;
+mod reader;
+mod url;
+mod writer;
+
+pub(crate) use reader::Reader;
+pub use url::sqlite_file_path;
+pub(crate) use writer::{WriteTurn, WriteTxn, Writer, WriterPragmas};
