@@ -76,22 +76,44 @@ pub async fn run(server: &ServerProcess, connections: usize) -> anyhow::Result<(
         .iter()
         .filter(|(sent, answered)| *answered >= rebuild_started && *sent <= rebuild_ended)
         .collect();
-    let longest_wait = during
+    let mut waits: Vec<(Duration, Duration)> = during
         .iter()
-        .map(|(sent, answered)| answered.duration_since(*sent))
-        .max()
+        .map(|(sent, answered)| {
+            let into_rebuild = sent.saturating_duration_since(rebuild_started);
+            (answered.duration_since(*sent), into_rebuild)
+        })
+        .collect();
+    waits.sort_unstable_by(|a, b| b.cmp(a));
+    let longest_wait = waits.first().map(|(wait, _)| *wait).unwrap_or_default();
+    let p99 = waits
+        .get(waits.len() / 100)
+        .map(|(wait, _)| *wait)
         .unwrap_or_default();
+    let slowest: Vec<String> = waits
+        .iter()
+        .take(5)
+        .map(|(wait, at)| {
+            format!(
+                "{:.1} ms sent {} ms in",
+                wait.as_secs_f64() * 1000.0,
+                at.as_millis()
+            )
+        })
+        .collect();
     let rebuild_seconds = rebuild_ended.duration_since(rebuild_started).as_secs_f64();
     println!(
         "\n## rebuild under ingest ({connections} connections delivering throughout)\n\
          rebuildProjection: {:.0} ms ({} events folded), {} deliveries acknowledged while it ran ({:.0}/s), {} failed\n\
-         longest pause of ingest during the rebuild (the slowest delivery's wait): {:.1} ms",
+         longest pause of ingest during the rebuild (the slowest delivery's wait): {:.1} ms; p99 {:.1} ms\n\
+         the five slowest: {}",
         rebuild_seconds * 1000.0,
         rebuild["eventsFolded"],
         during.len(),
         during.len() as f64 / rebuild_seconds.max(1e-9),
         failed.load(Ordering::Relaxed),
-        longest_wait.as_secs_f64() * 1000.0
+        longest_wait.as_secs_f64() * 1000.0,
+        p99.as_secs_f64() * 1000.0,
+        slowest.join(", ")
     );
     Ok(())
 }

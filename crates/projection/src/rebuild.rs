@@ -74,10 +74,10 @@ fn rebuild_read(after: i64, until: i64, share: NpnShare, limit: u64) -> RebuildR
 const READ_PAGE: u64 = 5_000;
 /// How many appended entries one catch-up round folds, in one transaction
 /// that appends wait behind.
-const CATCH_UP_ROUND: u64 = 2_000;
+const CATCH_UP_ROUND: u64 = 500;
 /// How many appended entries may be left for the swap, which folds them
 /// while appends wait.
-const FINAL_TAIL: i64 = 500;
+const FINAL_TAIL: i64 = 200;
 /// The most catch-up rounds before the swap, which then folds whatever is
 /// left: appends faster than the rounds fold would otherwise keep the
 /// rebuild from ever finishing.

@@ -61,7 +61,7 @@ pub enum Command {
 /// Where the database is.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// sea-orm database URL. The default is a SQLite file under ./data, created with its folder if missing.
+    /// The database: a SQLite file URL, sqlite://PATH (an in-memory database cannot be shared by the threads that open it). The default is a file under ./data, created with its folder if missing.
     #[arg(long, env = "PROJECTOR_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 }

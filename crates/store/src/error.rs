@@ -21,8 +21,9 @@ pub enum StoreError {
         "the database URL must name a SQLite file (sqlite://PATH); in-memory databases and other kinds are not supported"
     )]
     NotAFile,
-    /// The writer's thread could not be started.
-    #[error("the log writer's thread could not be started: {0}")]
+    /// The log writer's or the WAL checkpointer's thread could not be
+    /// started.
+    #[error("a thread of the store could not be started: {0}")]
     WriterThread(String),
     /// The writer task has stopped (the service is shutting down).
     #[error("the log writer has stopped")]

@@ -10,16 +10,9 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 use tokio::sync::Semaphore;
 
 use crate::error::StoreError;
-use crate::sqlite::{Reader, WriteTurn, Writer, WriterPragmas, sqlite_file_path};
-
-/// WAL pages between automatic checkpoints (SQLite's default is 1,000).
-///
-/// Ingest A/B against 10,000: 18,534-19,303/s with p99 21.8-22.0 ms, against
-/// 19,866-20,478/s with p99 6.1-6.6 ms: fewer deliveries wait behind a
-/// checkpoint, though the rare one that does waits longer (max 47-50 ms
-/// against 27-29 ms). The WAL file grows to ~160 MiB; a rebuild
-/// checkpoints at its end ([`Store::checkpoint`]).
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 40_000;
+use crate::sqlite::{
+    Reader, WriteTurn, Writer, WriterPragmas, sqlite_file_path, start_checkpointer,
+};
 
 /// How to open the store.
 #[derive(Debug, Clone)]
@@ -50,11 +43,11 @@ impl StoreOptions {
     }
 }
 
-/// The opened SQLite file: read-only connections for queries, and two
-/// writers taking turns on one lock: one whose commits wait for the disk
-/// (the log writer's, a rebuild's swap) and one whose commits do not (a
-/// rebuild's shadow rows, made durable by the swap). With SQLite in WAL
-/// mode readers never block writers.
+/// The opened SQLite file: read-only connections for queries, two writers
+/// taking turns on one lock (one whose commits wait for the disk: the log
+/// writer's, a rebuild's swap; one whose commits do not: a rebuild's
+/// shadow rows, made durable by the swap), and a thread that checkpoints
+/// the WAL. With SQLite in WAL mode readers never block writers.
 #[derive(Clone, Debug)]
 pub struct Store {
     reader: Arc<Reader>,
@@ -62,6 +55,9 @@ pub struct Store {
     blocking_reads: Arc<Semaphore>,
     writer: Arc<Writer>,
     unsynced_writer: Arc<Writer>,
+    /// Lives as long as a clone of the store: the WAL checkpointer's
+    /// thread ends when it is gone.
+    _alive: Arc<()>,
 }
 
 impl Store {
@@ -76,13 +72,16 @@ impl Store {
         let writer = |sync_each_commit| {
             let pragmas = WriterPragmas {
                 busy_timeout: options.busy_timeout,
-                wal_autocheckpoint: WAL_AUTOCHECKPOINT_PAGES,
                 max_page_count: options.max_page_count,
                 sync_each_commit,
             };
             Arc::new(Writer::new(path, pragmas, turn.clone()))
         };
+        let alive = Arc::new(());
+        start_checkpointer(path, options.busy_timeout, Arc::downgrade(&alive))
+            .map_err(|error| StoreError::WriterThread(error.to_string()))?;
         Ok(Self {
+            _alive: alive,
             reader: Arc::new(Reader::new(path, options.busy_timeout)),
             blocking_reads: Arc::new(Semaphore::new(
                 Ord::max(options.read_connections, 1) as usize
@@ -144,11 +143,12 @@ impl Store {
         Ok(self.reader.with(work)?)
     }
 
-    /// Copies the WAL's pages back into the SQLite database file, without
-    /// waiting for readers or the writer (`PASSIVE`); returns the WAL's
-    /// frames and how many of them are now in the database file. Once every
-    /// frame is copied, new readers read the database file alone instead
-    /// of searching the WAL's index for each page: worth it after a
+    /// Copies the WAL's pages back into the SQLite database file now,
+    /// without waiting for readers or the writer (`PASSIVE`), as the
+    /// checkpointer does every second; returns the WAL's frames and how
+    /// many of them are now in the database file. Once every frame is
+    /// copied, new readers read the database file alone instead of
+    /// searching the WAL's index for each page: worth it at once after a
     /// rebuild, which writes a whole generation into the WAL.
     pub async fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
         let writer = self.unsynced_writer();

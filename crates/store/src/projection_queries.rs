@@ -365,7 +365,7 @@ fn current_producer_statement(npn: &str) -> Statement {
 
 impl Store {
     /// One producer of the current generation: the `producer(npn)` lookup,
-    /// on the calling thread's own connection (see [`store_direct`]).
+    /// on the calling thread's own connection.
     pub async fn current_producer(&self, npn: &str) -> Result<Option<ProducerRow>, StoreError> {
         let statement = current_producer_statement(npn);
         let row = self.read_here(|db| match db.query_one_raw(statement)? {

@@ -294,7 +294,7 @@ fn answer(replies: Vec<Reply>, result: Result<Vec<AppendOutcome>, StoreError>) {
 }
 
 impl Store {
-    /// Appends a batch in one transaction on this process's direct writer,
+    /// Appends a batch in one transaction on the synced writer,
     /// with the same duplicate rules as the [`LogWriter`], and runs `hook`
     /// inside that transaction like the writer does: for bulk loads
     /// (`import`) that do not need per-delivery answers. With the live

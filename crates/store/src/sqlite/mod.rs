@@ -7,16 +7,20 @@
 //!   from async code and for reads on blocking threads;
 //! - [`Writer`]: connections that write in `BEGIN IMMEDIATE` transactions,
 //!   taking turns on the process's [`WriteTurn`] (the log writer's thread,
-//!   a rebuild's writes).
+//!   a rebuild's writes);
+//! - a thread that checkpoints the WAL every second, so that no commit
+//!   does.
 //!
 //! Only SQLite files qualify ([`sqlite_file_path`]): every thread opens
 //! the same file again.
 
+mod checkpointer;
 mod connections;
 mod reader;
 mod url;
 mod writer;
 
+pub(crate) use checkpointer::start as start_checkpointer;
 pub(crate) use reader::Reader;
 pub use url::sqlite_file_path;
 pub(crate) use writer::{WriteTurn, WriteTxn, Writer, WriterPragmas};

@@ -9,6 +9,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use sea_orm::DbErr;
 use tokio::sync::Mutex;
 
+use super::checkpointer;
 use super::connections::ThreadConnections;
 
 /// The per-connection settings a writer needs: durable commits (unless asked otherwise), statement journals in
@@ -17,8 +18,6 @@ use super::connections::ThreadConnections;
 pub struct WriterPragmas {
     /// How long to wait for another writer's lock.
     pub busy_timeout: Duration,
-    /// WAL pages between automatic checkpoints.
-    pub wal_autocheckpoint: u32,
     /// The database's size cap in pages, if any.
     pub max_page_count: Option<u32>,
     /// Whether each commit waits for the disk (`synchronous = FULL`).
@@ -34,14 +33,13 @@ impl WriterPragmas {
     fn statements(&self) -> String {
         let mut pragmas = format!(
             "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA temp_store = MEMORY; \
-             PRAGMA wal_autocheckpoint = {};",
+             PRAGMA wal_autocheckpoint = 0;",
             self.busy_timeout.as_millis(),
             if self.sync_each_commit {
                 "FULL"
             } else {
                 "NORMAL"
             },
-            self.wal_autocheckpoint
         );
         if let Some(pages) = self.max_page_count {
             pragmas.push_str(&format!(" PRAGMA max_page_count = {pages};"));
@@ -112,12 +110,7 @@ impl Writer {
     /// outside any transaction; returns the WAL's frames and how many of
     /// them are now in the database file.
     pub fn checkpoint(&self) -> Result<(i64, i64), DbErr> {
-        let statement = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
-        let rows = self.connections.with(|db| db.query_all_raw(statement))??;
-        match rows.first() {
-            Some(row) => Ok((row.try_get_by_index(1)?, row.try_get_by_index(2)?)),
-            None => Ok((0, 0)),
-        }
+        checkpointer::checkpoint(&self.connections)
     }
 }
 

@@ -25,7 +25,6 @@ fn fixture_with(sync_each_commit: bool) -> (tempfile::TempDir, Writer) {
     .expect("create");
     let pragmas = WriterPragmas {
         busy_timeout: Duration::from_secs(1),
-        wal_autocheckpoint: 1_000,
         max_page_count: None,
         sync_each_commit,
     };
