@@ -78,8 +78,13 @@ impl Store {
             Arc::new(Writer::new(path, pragmas, turn.clone()))
         };
         let alive = Arc::new(());
-        start_checkpointer(path, options.busy_timeout, Arc::downgrade(&alive))
-            .map_err(|error| StoreError::WriterThread(error.to_string()))?;
+        start_checkpointer(
+            path,
+            options.busy_timeout,
+            turn.clone(),
+            Arc::downgrade(&alive),
+        )
+        .map_err(|error| StoreError::WriterThread(error.to_string()))?;
         Ok(Self {
             _alive: alive,
             reader: Arc::new(Reader::new(path, options.busy_timeout)),

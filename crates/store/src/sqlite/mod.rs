@@ -9,7 +9,7 @@
 //!   taking turns on the process's [`WriteTurn`] (the log writer's thread,
 //!   a rebuild's writes);
 //! - a thread that checkpoints the WAL every second, so that no commit
-//!   does.
+//!   does ([`checkpointer`]).
 //!
 //! Only SQLite files qualify ([`sqlite_file_path`]): every thread opens
 //! the same file again.
