@@ -499,10 +499,11 @@ async fn a_producer_lookup_agrees_with_the_producer_pages_across_a_rebuild() {
     server.stop().await;
 }
 
-/// A row without its last position folded, which a rebuild takes from
-/// entries it cannot fold too.
+/// A row without its generation and its last position folded, which a
+/// rebuild takes from entries it cannot fold too.
 fn without_position(row: event_store::ProducerRow) -> event_store::ProducerRow {
     event_store::ProducerRow {
+        generation: 0,
         last_position: 0,
         ..row
     }
@@ -857,7 +858,14 @@ async fn a_restart_keeps_a_newer_shadow_generation_and_the_next_rebuild_clears_i
         .load_producers(current.generation, vec!["4".to_owned()])
         .await
         .expect("rows");
-    store.upsert_producers(7, rows).await.expect("shadow rows");
+    let rows = rows
+        .into_iter()
+        .map(|row| event_store::ProducerRow {
+            generation: 7,
+            ..row
+        })
+        .collect();
+    store.upsert_producers(rows).await.expect("shadow rows");
 
     let server = TestServer::start(test_config(&dir)).await;
     let kept = store

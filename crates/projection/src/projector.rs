@@ -136,8 +136,7 @@ pub(crate) fn fold_into_generation(
         }
     }
     txn.upsert_producers(ProducerUpserts::new(
-        meta.generation,
-        encode_rows(&states)?,
+        encode_rows(meta.generation, &states)?,
         &stored_status,
     )?)?;
     let global_state = serde_json::to_string(&global)?;
@@ -167,11 +166,12 @@ fn decode_rows(rows: Vec<ProducerRow>) -> Result<StatesByNpn, ProjectorError> {
 
 /// Serialises states into rows, by reference (no state is cloned).
 pub(crate) fn encode_rows<'a>(
+    generation: i64,
     states: impl IntoIterator<Item = (&'a String, &'a (ProducerState, i64))>,
 ) -> Result<Vec<ProducerRow>, ProjectorError> {
     states
         .into_iter()
-        .map(|(npn, (state, last_position))| encode_row(npn, state, *last_position))
+        .map(|(npn, (state, last_position))| encode_row(generation, npn, state, *last_position))
         .collect()
 }
 

@@ -432,11 +432,12 @@ impl Projector {
                 .by_ref()
                 .take(WRITE_CHUNK)
                 .map(|folded| {
-                    encode_row(&folded.npn.to_string(), &folded.state, folded.last_position)
+                    let npn = folded.npn.to_string();
+                    encode_row(generation, &npn, &folded.state, folded.last_position)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let count = rows.len() as i64;
-            let upserts = ProducerUpserts::new(generation, rows, &HashMap::new())?;
+            let upserts = ProducerUpserts::new(rows, &HashMap::new())?;
             if let Some(previous) = writing.take() {
                 previous.await.map_err(|_| StoreError::Interrupted)??;
             }

@@ -41,6 +41,7 @@ struct FoldState {
 
 /// One state as a row.
 pub(crate) fn encode_row(
+    generation: i64,
     npn: &str,
     state: &ProducerState,
     last_position: i64,
@@ -52,6 +53,7 @@ pub(crate) fn encode_row(
         sub_records: state.sub_records.clone(),
     };
     Ok(ProducerRow {
+        generation,
         npn: npn.to_owned(),
         status: state.current_status().as_str().to_owned(),
         last_activated_at: state.last_activated_at,

@@ -11,7 +11,7 @@ use sea_orm::sea_query::{
     Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement, Value, Values,
 };
 use sea_orm::{
-    ActiveValue, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
     Statement,
 };
@@ -26,71 +26,9 @@ use crate::writer::Commit;
 
 pub use crate::entity::projection_meta::Model as ProjectionMeta;
 
-/// One producer's row, as the projection crate writes and reads it (the
-/// columns are documented on [`producer_state::Model`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProducerRow {
-    /// The NPN.
-    pub npn: String,
-    /// `ACTIVE` or `INACTIVE`.
-    pub status: String,
-    /// When last activated.
-    pub last_activated_at: Option<i64>,
-    /// When last deactivated.
-    pub last_deactivated_at: Option<i64>,
-    /// The earliest event time.
-    pub first_event_at: Option<i64>,
-    /// The latest event time.
-    pub last_event_at: Option<i64>,
-    /// Distinct events folded.
-    pub event_count: i64,
-    /// Whether the profile is deleted.
-    pub deleted: bool,
-    /// The latest profile's JSON text.
-    pub profile: Option<String>,
-    /// The rest of the fold's state, as JSON.
-    pub fold_state: String,
-    /// The last log position folded into it.
-    pub last_position: i64,
-}
-
-impl From<producer_state::Model> for ProducerRow {
-    fn from(model: producer_state::Model) -> Self {
-        Self {
-            npn: model.npn,
-            status: model.status,
-            last_activated_at: model.last_activated_at,
-            last_deactivated_at: model.last_deactivated_at,
-            first_event_at: model.first_event_at,
-            last_event_at: model.last_event_at,
-            event_count: model.event_count,
-            deleted: model.deleted,
-            profile: model.profile,
-            fold_state: model.fold_state,
-            last_position: model.last_position,
-        }
-    }
-}
-
-impl ProducerRow {
-    /// The row as a model of `generation`, every column set.
-    fn into_model(self, generation: i64) -> producer_state::ActiveModel {
-        producer_state::ActiveModel {
-            generation: ActiveValue::Set(generation),
-            npn: ActiveValue::Set(self.npn),
-            status: ActiveValue::Set(self.status),
-            fold_state: ActiveValue::Set(self.fold_state),
-            last_position: ActiveValue::Set(self.last_position),
-            last_activated_at: ActiveValue::Set(self.last_activated_at),
-            last_deactivated_at: ActiveValue::Set(self.last_deactivated_at),
-            first_event_at: ActiveValue::Set(self.first_event_at),
-            last_event_at: ActiveValue::Set(self.last_event_at),
-            event_count: ActiveValue::Set(self.event_count),
-            deleted: ActiveValue::Set(self.deleted),
-            profile: ActiveValue::Set(self.profile),
-        }
-    }
-}
+/// One producer's row in one generation, as the projection crate writes
+/// and reads it (the columns are documented on [`producer_state::Model`]).
+pub use crate::entity::producer_state::Model as ProducerRow;
 
 /// What a finished rebuild reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,7 +201,7 @@ pub struct ProducerUpserts {
 }
 
 impl ProducerUpserts {
-    /// The upserts of `rows` into `generation`, in their order.
+    /// The upserts of `rows`, each into its generation, in their order.
     /// `stored_status` is the status each NPN's row has now (no entry: no
     /// row yet). A row whose status stays the same is updated without
     /// setting its status column: SQLite rewrites an index entry whenever
@@ -272,7 +210,6 @@ impl ProducerUpserts {
     /// (measured: 3,178 WAL frames against 1,599 for the same 1,600
     /// upserts).
     pub fn new(
-        generation: i64,
         rows: Vec<ProducerRow>,
         stored_status: &HashMap<String, String>,
     ) -> Result<Self, StoreError> {
@@ -284,7 +221,7 @@ impl ProducerUpserts {
                 } else {
                     &UPSERT
                 };
-                upsert.statement(row.into_model(generation))
+                upsert.statement(producer_state::ActiveModel::from(row))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { statements })
@@ -368,11 +305,10 @@ impl Store {
     /// on the calling thread's own connection.
     pub async fn current_producer(&self, npn: &str) -> Result<Option<ProducerRow>, StoreError> {
         let statement = current_producer_statement(npn);
-        let row = self.read_here(|db| match db.query_one_raw(statement)? {
-            Some(row) => producer_state::Model::from_query_result(&row, "").map(Some),
+        self.read_here(|db| match db.query_one_raw(statement)? {
+            Some(row) => ProducerRow::from_query_result(&row, "").map(Some),
             None => Ok(None),
-        })?;
-        Ok(row.map(ProducerRow::from))
+        })
     }
 }
 
@@ -475,18 +411,13 @@ impl Store {
         npns: Vec<String>,
     ) -> Result<Vec<ProducerRow>, StoreError> {
         let select = producers_select(generation, npns);
-        let rows = self.read(move |db| select.all(db)).await?;
-        Ok(rows.into_iter().map(ProducerRow::from).collect())
+        self.read(move |db| select.all(db)).await
     }
 
     /// Inserts or replaces rows in a generation, outside any append: for
     /// tests and tools that stage a generation by hand.
-    pub async fn upsert_producers(
-        &self,
-        generation: i64,
-        rows: Vec<ProducerRow>,
-    ) -> Result<(), StoreError> {
-        let upserts = ProducerUpserts::new(generation, rows, &HashMap::new())?;
+    pub async fn upsert_producers(&self, rows: Vec<ProducerRow>) -> Result<(), StoreError> {
+        let upserts = ProducerUpserts::new(rows, &HashMap::new())?;
         self.write_transaction(Commit::Synced, move |txn| txn.upsert_producers(upserts))
             .await
     }
@@ -500,8 +431,7 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<ProducerRow>, StoreError> {
         let select = current_producers_select(status, after_npn, limit);
-        let rows = self.read(move |db| select.all(db)).await?;
-        Ok(rows.into_iter().map(ProducerRow::from).collect())
+        self.read(move |db| select.all(db)).await
     }
 
     /// How many producers of the current generation have `status` (all

@@ -36,8 +36,7 @@ impl<'a> ProjectionTxn<'a> {
         generation: i64,
         npns: Vec<String>,
     ) -> Result<Vec<ProducerRow>, StoreError> {
-        let rows = producers_select(generation, npns).all(self.txn.connection())?;
-        Ok(rows.into_iter().map(ProducerRow::from).collect())
+        Ok(producers_select(generation, npns).all(self.txn.connection())?)
     }
 
     /// Inserts or replaces producer rows in a generation.

@@ -17,9 +17,10 @@ fn meta(generation: i64) -> ProjectionMeta {
     }
 }
 
-fn rows(count: usize) -> Vec<ProducerRow> {
+fn rows(generation: i64, count: usize) -> Vec<ProducerRow> {
     (0..count)
         .map(|n| ProducerRow {
+            generation,
             npn: format!("{}", 100 + n),
             status: "ACTIVE".to_owned(),
             last_activated_at: Some(n as i64),
@@ -44,7 +45,7 @@ async fn fresh_store() -> (tempfile::TempDir, Store) {
 }
 
 fn npns(count: usize) -> Vec<String> {
-    rows(count).into_iter().map(|row| row.npn).collect()
+    rows(0, count).into_iter().map(|row| row.npn).collect()
 }
 
 #[tokio::test]
@@ -53,7 +54,7 @@ async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
     for (generation, count) in [(1, 7), (2, 3), (3, 4), (4, 5)] {
         store.insert_meta(meta(generation)).await.expect("meta");
         store
-            .upsert_producers(generation, rows(count))
+            .upsert_producers(rows(generation, count))
             .await
             .expect("rows");
     }
@@ -84,7 +85,7 @@ async fn older_generations_go_chunk_by_chunk_and_newer_ones_stay() {
 async fn a_checkpoint_copies_every_frame_of_the_wal_into_the_database() {
     let (_dir, store) = fresh_store().await;
     store.insert_meta(meta(1)).await.expect("meta");
-    store.upsert_producers(1, rows(50)).await.expect("rows");
+    store.upsert_producers(rows(1, 50)).await.expect("rows");
 
     let (frames, copied) = store.checkpoint().await.expect("checkpoint");
 

@@ -46,10 +46,11 @@ fn full_state() -> ProducerState {
 
 #[test]
 fn a_row_holds_each_fact_once_in_readable_columns_and_named_fields() {
-    let row = encode_row("7", &full_state(), 41).expect("encodes");
+    let row = encode_row(3, "7", &full_state(), 41).expect("encodes");
     assert_eq!(
         row,
         ProducerRow {
+            generation: 3,
             npn: "7".to_owned(),
             status: "ACTIVE".to_owned(),
             last_activated_at: Some(20),
@@ -81,7 +82,7 @@ fn a_producer_never_activated_is_stored_inactive_and_reads_back_without_a_status
         first_event_at: Some(5),
         ..ProducerState::default()
     };
-    let row = encode_row("8", &state, 3).expect("encodes");
+    let row = encode_row(1, "8", &state, 3).expect("encodes");
     assert_eq!(row.status, "INACTIVE");
     assert_eq!(row.profile, None);
     assert_eq!(row.fold_state, r#"{"sub_records":{}}"#);
@@ -90,7 +91,7 @@ fn a_producer_never_activated_is_stored_inactive_and_reads_back_without_a_status
 
 #[test]
 fn a_row_of_fold_version_5_reads_as_the_state_it_held() {
-    let mut row = encode_row("7", &ProducerState::default(), 41).expect("encodes");
+    let mut row = encode_row(1, "7", &ProducerState::default(), 41).expect("encodes");
     row.fold_state = concat!(
         r#"{"s":[20,"e2","Active"],"a":20,"d":15,"f":10,"l":31,"n":4,"#,
         r#""p":[10,"e1",{"npn":"7", "firstName":"Ada"}],"x":[10,"e1",false],"#,
@@ -102,7 +103,7 @@ fn a_row_of_fold_version_5_reads_as_the_state_it_held() {
 
 #[test]
 fn a_corrupt_fold_state_is_an_error() {
-    let mut row = encode_row("7", &full_state(), 41).expect("encodes");
+    let mut row = encode_row(1, "7", &full_state(), 41).expect("encodes");
     for text in [
         "",
         "42",
