@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr};
-use tokio::sync::Semaphore;
 
 use crate::error::StoreError;
 use crate::sqlite::{
-    Reader, WriteTurn, Writer, WriterPragmas, sqlite_file_path, start_checkpointer,
+    Reader, Threads, WriteTurn, Writer, WriterPragmas, sqlite_file_path, start_checkpointer,
 };
 
 /// How to open the store.
@@ -22,8 +21,8 @@ pub struct StoreOptions {
     /// How long SQLite waits for another process's lock before answering
     /// "busy".
     pub busy_timeout: Duration,
-    /// How many reads run at once on blocking threads (each such thread
-    /// keeps its connection and page cache).
+    /// How many threads run the reads of async callers, at once (each
+    /// keeps its connection and page cache, so this bounds both).
     pub read_connections: u32,
     /// Caps the database at this many pages (SQLite `max_page_count`), so a
     /// size budget is enforced as "database full" answers rather than a
@@ -51,8 +50,10 @@ impl StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     reader: Arc<Reader>,
-    /// Bounds the reads on blocking threads: each keeps a connection.
-    blocking_reads: Arc<Semaphore>,
+    /// The threads that run reads for async callers.
+    reading: Threads,
+    /// The thread that runs write transactions for async callers.
+    writing: Threads,
     writer: Arc<Writer>,
     unsynced_writer: Arc<Writer>,
     /// Lives as long as a clone of the store: the WAL checkpointer's
@@ -77,6 +78,9 @@ impl Store {
             };
             Arc::new(Writer::new(path, pragmas, turn.clone()))
         };
+        let threads = |name, count| {
+            Threads::start(name, count).map_err(|error| StoreError::WriterThread(error.to_string()))
+        };
         let alive = Arc::new(());
         start_checkpointer(
             path,
@@ -88,9 +92,8 @@ impl Store {
         Ok(Self {
             _alive: alive,
             reader: Arc::new(Reader::new(path, options.busy_timeout)),
-            blocking_reads: Arc::new(Semaphore::new(
-                Ord::max(options.read_connections, 1) as usize
-            )),
+            reading: threads("store-read", options.read_connections as usize)?,
+            writing: threads("store-write", 1)?,
             writer: writer(true),
             unsynced_writer: writer(false),
         })
@@ -115,25 +118,36 @@ impl Store {
         self.unsynced_writer.clone()
     }
 
-    /// Runs `work` on a blocking thread's read-only connection: for reads
-    /// that walk many rows. At most `read_connections` run at once; a
-    /// caller that stops waiting does not let another start before this
-    /// one ends.
+    /// Runs `work` on the read-only connection of one of the reading
+    /// threads: for reads that walk many rows. At most `read_connections`
+    /// run at once, the others wait their turn; a caller that stops waiting
+    /// does not let another start before this one ends.
     pub(crate) async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&DatabaseConnection) -> Result<T, DbErr> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let Ok(permit) = self.blocking_reads.clone().acquire_owned().await else {
-            return Err(StoreError::Interrupted);
-        };
         let reader = self.reader.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            reader.with(work)
-        });
-        match read.await {
-            Ok(result) => result.map_err(StoreError::from),
-            Err(_) => Err(StoreError::Interrupted),
+        match self.reading.run(move || reader.with(work)).await {
+            Some(result) => result.map_err(StoreError::from),
+            None => Err(StoreError::Interrupted),
+        }
+    }
+
+    /// Runs `work` with `writer` on the writing thread, which keeps its
+    /// connections: for write transactions of async callers (the log
+    /// writer's batches have a thread of their own).
+    pub(crate) async fn on_writer<T, E>(
+        &self,
+        writer: Arc<Writer>,
+        work: impl FnOnce(&Writer) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        match self.writing.run(move || work(&writer)).await {
+            Some(result) => result,
+            None => Err(E::from(StoreError::Interrupted)),
         }
     }
 
@@ -157,10 +171,8 @@ impl Store {
     /// rebuild, which writes a whole generation into the WAL.
     pub async fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
         let writer = self.unsynced_writer();
-        match tokio::task::spawn_blocking(move || writer.checkpoint()).await {
-            Ok(result) => Ok(result?),
-            Err(_) => Err(StoreError::Interrupted),
-        }
+        self.on_writer(writer, |writer| Ok(writer.checkpoint()?))
+            .await
     }
 
     /// Whether the database answers and every migration is applied.

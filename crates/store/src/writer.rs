@@ -305,7 +305,7 @@ impl Store {
         entries: Vec<NewEntry>,
         hook: Arc<dyn AppendHook>,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
-        on_writer(self.writer(), move |writer| {
+        self.on_writer(self.writer(), move |writer| {
             commit_batch(writer, hook.as_ref(), entries)
         })
         .await
@@ -320,8 +320,8 @@ impl Store {
         self.append_batch_with(entries, Arc::new(NoHook)).await
     }
 
-    /// Runs `work` in one immediate write transaction, on a blocking
-    /// thread: for writes outside the log writer's that must see and change
+    /// Runs `work` in one immediate write transaction, on the store's
+    /// writing thread: for writes outside the log writer's that must see and change
     /// the database as one step (a rebuild's shadow rows, catch-up rounds
     /// and swap). `commit` says whether the commit waits for the disk.
     pub async fn write_transaction<T, E>(
@@ -352,7 +352,7 @@ impl Store {
             Commit::Synced => self.writer(),
             Commit::Unsynced => self.unsynced_writer(),
         };
-        on_writer(writer, move |writer| {
+        self.on_writer(writer, move |writer| {
             writer
                 .transaction(|txn| work(txn).map_err(TxnError::Work))
                 .map_err(|error| match error {
@@ -390,21 +390,6 @@ pub enum Commit {
     /// swap can lose shadow rows, which no one reads, and never corrupts
     /// the database (WAL mode).
     Unsynced,
-}
-
-/// Runs `work` with `writer` on a blocking thread, which keeps its own
-/// connection.
-async fn on_writer<T, E>(
-    writer: Arc<Writer>,
-    work: impl FnOnce(&Writer) -> Result<T, E> + Send + 'static,
-) -> Result<T, E>
-where
-    T: Send + 'static,
-    E: From<StoreError> + Send + 'static,
-{
-    tokio::task::spawn_blocking(move || work(&writer))
-        .await
-        .map_err(|_| StoreError::Interrupted)?
 }
 
 /// The append of one log entry. A webhook id or event id already logged

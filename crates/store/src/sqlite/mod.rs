@@ -4,7 +4,8 @@
 //! a message to a driver thread and a wake-up back.
 //!
 //! - [`Reader`]: read-only (`query_only`) connections, for short lookups
-//!   from async code and for reads on blocking threads;
+//!   from async code and for reads on the store's reading threads
+//!   ([`Threads`]);
 //! - [`Writer`]: connections that write in `BEGIN IMMEDIATE` transactions,
 //!   taking turns on the process's [`WriteTurn`] (the log writer's thread,
 //!   a rebuild's writes);
@@ -17,10 +18,12 @@
 mod checkpointer;
 mod connections;
 mod reader;
+mod threads;
 mod url;
 mod writer;
 
 pub(crate) use checkpointer::start as start_checkpointer;
 pub(crate) use reader::Reader;
+pub(crate) use threads::Threads;
 pub use url::sqlite_file_path;
 pub(crate) use writer::{WriteTurn, WriteTxn, Writer, WriterPragmas};
