@@ -285,8 +285,14 @@ async fn run_bulk_benches(
     for suffix in ["", "-wal"] {
         let from = format!("{bulk}{suffix}");
         if Path::new(&from).exists() {
-            std::fs::copy(&from, format!("{copy}{suffix}"))
-                .with_context(|| format!("copying {from}"))?;
+            let to = format!("{copy}{suffix}");
+            std::fs::copy(&from, &to).with_context(|| format!("copying {from}"))?;
+            // Written to the disk now: otherwise the server's first sync of
+            // the file writes the whole copy, and every commit of the
+            // measured load waits behind it.
+            std::fs::File::open(&to)
+                .and_then(|file| file.sync_all())
+                .with_context(|| format!("syncing {to}"))?;
         }
     }
     let server =
