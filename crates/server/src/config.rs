@@ -1,6 +1,5 @@
 //! The service's configuration, checked once at start.
 
-use std::path::Path;
 use std::time::Duration;
 
 use webhook_verify::{SecretError, SecretSet};
@@ -79,14 +78,6 @@ pub enum ConfigError {
     NotPositive {
         /// The environment variable.
         variable: &'static str,
-    },
-    /// The database folder could not be created.
-    #[error("cannot create the database folder {path}: {source}")]
-    DatabaseFolder {
-        /// The folder.
-        path: String,
-        /// The IO error.
-        source: std::io::Error,
     },
 }
 
@@ -211,23 +202,6 @@ impl ServeConfig {
             ));
         }
         warnings
-    }
-}
-
-/// Creates the folder of a SQLite file URL if it is missing, so the default
-/// works on a fresh checkout. Other URLs are left alone.
-pub fn ensure_database_folder(url: &str) -> Result<(), ConfigError> {
-    let Some(path) = event_store::sqlite_file_path(url) else {
-        return Ok(());
-    };
-    match Path::new(path).parent() {
-        Some(folder) if !folder.as_os_str().is_empty() => {
-            std::fs::create_dir_all(folder).map_err(|source| ConfigError::DatabaseFolder {
-                path: folder.display().to_string(),
-                source,
-            })
-        }
-        _ => Ok(()),
     }
 }
 

@@ -23,7 +23,6 @@ use event_store::{AppendHook, AppendOutcome, NewEntry, Store, StoreOptions};
 use projection::{ChangeFeed, LiveFold, Projector, RebuildReport};
 use serde::Deserialize;
 
-use crate::config::ensure_database_folder;
 use crate::serve::ServeError;
 
 /// Lines appended per transaction.
@@ -82,7 +81,6 @@ pub struct ImportReport {
 
 /// Imports `path` into the database at `database_url`.
 pub async fn import_file(database_url: &str, path: &Path) -> Result<ImportReport, ImportError> {
-    ensure_database_folder(database_url).map_err(ServeError::from)?;
     let store = Store::open(&StoreOptions::new(database_url.to_owned()))
         .await
         .map_err(ServeError::from)?;

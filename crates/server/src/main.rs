@@ -23,7 +23,6 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Serve(args)) => run_serve(args).await,
         Some(Command::Migrate(args)) => {
             let options = event_store::StoreOptions::new(args.database_url.clone());
-            producer_projector::config::ensure_database_folder(&args.database_url)?;
             let applied = event_store::Store::migrate(&options).await?;
             println!("{applied} migration(s) applied");
             Ok(())

@@ -8,7 +8,7 @@ use graphql_api::{ApiContext, SubscriptionLimit, build_schema};
 use projection::{ChangeFeed, LiveFold, Projector, ProjectorError, RebuildReport};
 use tokio::net::TcpListener;
 
-use crate::config::{ConfigError, ServeConfig, ensure_database_folder};
+use crate::config::{ConfigError, ServeConfig};
 use crate::metrics;
 use crate::rejections::RejectionRecorder;
 use crate::router::{AppParts, AppState, build_router};
@@ -41,7 +41,6 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    ensure_database_folder(&config.database_url)?;
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -90,7 +89,6 @@ pub async fn serve(
 /// process (the `rebuild` command). Safe while a server runs on the same
 /// database: the final catch-up and swap hold SQLite's write lock.
 pub async fn rebuild_offline(database_url: &str) -> Result<RebuildReport, ServeError> {
-    ensure_database_folder(database_url)?;
     let store = Store::open(&StoreOptions::new(database_url.to_owned())).await?;
     let projector = Projector::new(store, Default::default());
     let report = projector.rebuild().await?;

@@ -21,6 +21,15 @@ pub enum StoreError {
         "the database URL must name a SQLite file (sqlite://PATH); in-memory databases and other kinds are not supported"
     )]
     NotAFile,
+    /// The folder of the SQLite file could not be created.
+    #[error("cannot create the database folder {path}: {source}")]
+    DatabaseFolder {
+        /// The folder.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The log writer's or the WAL checkpointer's thread could not be
     /// started.
     #[error("a thread of the store could not be started: {0}")]

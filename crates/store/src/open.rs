@@ -10,7 +10,8 @@ use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
 use crate::error::StoreError;
 use crate::sqlite::{
-    Reader, Threads, WriteTurn, Writer, WriterPragmas, sqlite_file_path, start_checkpointer,
+    Reader, Threads, WriteTurn, Writer, WriterPragmas, create_folder_of, sqlite_file_path,
+    start_checkpointer,
 };
 
 /// How to open the store.
@@ -99,9 +100,10 @@ impl Store {
         })
     }
 
-    /// Applies pending migrations; returns how many there were.
+    /// Applies pending migrations, creating the database (and its folder)
+    /// if it is missing; returns how many there were.
     pub async fn migrate(options: &StoreOptions) -> Result<usize, StoreError> {
-        sqlite_file_path(&options.url).ok_or(StoreError::NotAFile)?;
+        create_folder_of(sqlite_file_path(&options.url).ok_or(StoreError::NotAFile)?)?;
         migrations::apply_to_sqlite(&options.url, options.busy_timeout)
             .await
             .map_err(StoreError::Migrations)

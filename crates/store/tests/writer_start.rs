@@ -26,9 +26,12 @@ async fn databases_other_than_a_sqlite_file_are_refused_with_a_clear_error() {
 }
 
 #[tokio::test]
-async fn a_file_database_gets_a_writer_that_appends() {
+async fn a_file_database_in_a_missing_folder_is_created_and_gets_a_writer_that_appends() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = format!("sqlite://{}", dir.path().join("log.db").display());
+    // Its folder does not exist yet: the store creates it, as the default
+    // URL needs on a fresh checkout.
+    let path = dir.path().join("data").join("log.db");
+    let url = format!("sqlite://{}", path.display());
     let store = Store::open(&StoreOptions::new(url)).await.expect("opens");
     let writer =
         LogWriter::start(&store, Arc::new(NoHook), WriterOptions::default()).expect("a writer");
@@ -43,4 +46,5 @@ async fn a_file_database_gets_a_writer_that_appends() {
     assert_eq!(first, event_store::AppendOutcome::Appended(1));
     assert_eq!(again, event_store::AppendOutcome::Duplicate(1));
     assert_eq!(store.log_head().await.expect("head"), 1);
+    assert!(path.is_file());
 }

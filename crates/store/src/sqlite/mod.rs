@@ -25,5 +25,6 @@ mod writer;
 pub(crate) use checkpointer::start as start_checkpointer;
 pub(crate) use reader::Reader;
 pub(crate) use threads::Threads;
+pub(crate) use url::create_folder_of;
 pub use url::sqlite_file_path;
 pub(crate) use writer::{WriteTurn, WriteTxn, Writer, WriterPragmas};

@@ -1,5 +1,9 @@
 //! Which database URLs name a SQLite file.
 
+use std::path::Path;
+
+use crate::error::StoreError;
+
 /// The file path of a sea-orm SQLite URL (`sqlite://path?options` or
 /// `sqlite:path`), or `None` for an in-memory database, a `file:` URI or
 /// another kind of database.
@@ -9,6 +13,20 @@ pub fn sqlite_file_path(url: &str) -> Option<&str> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:" && !path.starts_with("file:")).then_some(path)
+}
+
+/// Creates the folder of the SQLite file at `path` if it is missing, so
+/// the default URL works on a fresh checkout.
+pub(crate) fn create_folder_of(path: &str) -> Result<(), StoreError> {
+    match Path::new(path).parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::DatabaseFolder {
+                path: folder.display().to_string(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
