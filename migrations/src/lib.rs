@@ -1,15 +1,16 @@
 //! The schema of producer-projector, one migration per change, named by date.
 //!
 //! Migrations are applied by the store at start (`Store::open`) and by
-//! `producer-projector migrate`, through [`apply_to_sqlite`]. They use sea-query's portable schema
-//! builders, so the same files serve SQLite now and PostgreSQL later; the
-//! one view (`current_producers`) is written in each backend's SQL.
+//! `producer-projector migrate`, through [`apply_to_sqlite`] or
+//! [`apply_to_postgres`]. They use sea-query's portable schema builders, so
+//! the same files serve both backends; the one view (`current_producers`)
+//! is written in each backend's SQL.
 
 use std::time::Duration;
 
 pub use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::sqlx::sqlite::SqliteJournalMode;
-use sea_orm_migration::sea_orm::{ConnectOptions, Database};
+use sea_orm_migration::sea_orm::{ConnectOptions, Database, DbBackend, Statement};
 
 mod m20261126_000001_create_event_log;
 mod m20261126_000002_create_projection;
@@ -65,5 +66,45 @@ pub async fn apply_to_sqlite(url: &str, busy_timeout: Duration) -> Result<usize,
     let pending = Migrator::get_pending_migrations(&db).await?.len();
     Migrator::up(&db, None).await?;
     db.close().await?;
+    Ok(pending)
+}
+
+/// The key of the session-level advisory lock that replicas starting at
+/// once take around their migrations on PostgreSQL, so that each migration
+/// is applied once: the second replica waits, then finds nothing pending.
+/// (Any fixed number no other tool of the database uses; this one spells
+/// "migr" in ASCII.)
+pub const POSTGRES_MIGRATION_LOCK: i64 = 0x6D69_6772;
+
+/// Applies every pending migration to the PostgreSQL database at `url`
+/// and returns how many were pending. Several processes may call it at
+/// once: each holds [`POSTGRES_MIGRATION_LOCK`] while it looks for pending
+/// migrations and applies them, on one connection that it closes when
+/// done (which releases the lock even if a migration failed).
+pub async fn apply_to_postgres(url: &str) -> Result<usize, DbErr> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(1)
+        .min_connections(1)
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    let lock = |function: &str| {
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("SELECT {function}($1)"),
+            [POSTGRES_MIGRATION_LOCK.into()],
+        )
+    };
+    db.execute_raw(lock("pg_advisory_lock")).await?;
+    let applied = async {
+        let pending = Migrator::get_pending_migrations(&db).await?.len();
+        Migrator::up(&db, None).await?;
+        Ok::<_, DbErr>(pending)
+    }
+    .await;
+    let unlocked = db.execute_raw(lock("pg_advisory_unlock")).await;
+    db.close().await?;
+    let pending = applied?;
+    unlocked?;
     Ok(pending)
 }

@@ -15,12 +15,14 @@ pub enum StoreError {
     /// A database task on a blocking thread panicked or was cancelled.
     #[error("a database task on a blocking thread did not finish")]
     Interrupted,
-    /// The database URL does not name a SQLite file: each thread that
-    /// reads or writes opens its own connection to the file.
+    /// The database URL names neither a SQLite file nor a PostgreSQL
+    /// database: each thread that reads or writes opens its own connection
+    /// to it. (The message never repeats the URL, which may hold a
+    /// password.)
     #[error(
-        "the database URL must name a SQLite file (sqlite://PATH); in-memory databases and other kinds are not supported"
+        "the database URL must name a SQLite file (sqlite://PATH) or a PostgreSQL database (postgres://USER:PASSWORD@HOST:PORT/DATABASE); in-memory databases and other kinds are not supported"
     )]
-    NotAFile,
+    UnsupportedUrl,
     /// The folder of the SQLite file could not be created.
     #[error("cannot create the database folder {path}: {source}")]
     DatabaseFolder {

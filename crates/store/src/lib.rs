@@ -3,19 +3,24 @@
 //!
 //! Every query of the service lives here, behind the methods of [`Store`]
 //! and of the write transactions it hands out ([`ProjectionTxn`]): nothing
-//! above the store sees a connection or a driver. The backend is a SQLite
-//! file, chosen when the store opens ([`Store::open`]); each thread that
-//! reads or writes owns its connection to it ([`sqlite`]). Appends go
+//! above the store sees a connection or a driver. The backend — a SQLite
+//! file, or a PostgreSQL database that several replicas share — is chosen
+//! from the URL when the store opens ([`Store::open`]); each thread that
+//! reads or writes owns its connection to it ([`database`]), and the same
+//! queries run on both (a PostgreSQL connection is a sea-orm proxy,
+//! [`postgres`]). Appends go
 //! through one [`LogWriter`] thread that commits concurrent deliveries
 //! together (group commit) and lets the projection update itself inside the
 //! same transaction through an [`AppendHook`].
 
+mod database;
 pub mod entity;
 mod error;
 mod history_queries;
 mod log_queries;
 mod one_row;
 mod open;
+mod postgres;
 mod projection_queries;
 mod rejection_queries;
 mod single_row;
@@ -31,6 +36,7 @@ pub use log_queries::{
     TypeCount,
 };
 pub use open::{Store, StoreOptions};
+pub use postgres::{is_postgres_url, masked_url};
 pub use projection_queries::{
     DELETE_CHUNK, ProducerRow, ProducerUpserts, ProjectionMeta, RebuildFigures,
 };

@@ -1,23 +1,23 @@
 //! Opening the store: the database URL is read once, the migrations are
 //! applied, and from then on every read and write runs on a connection of
-//! the calling thread's own ([`crate::sqlite`]).
+//! the calling thread's own ([`crate::database`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{DatabaseConnection, DbErr};
 
+use crate::database::{Reader, Target, Threads, WriteTurn, Writer, WriterPragmas};
 use crate::error::StoreError;
-use crate::sqlite::{
-    Reader, Threads, WriteTurn, Writer, WriterPragmas, create_folder_of, sqlite_file_path,
-    start_checkpointer,
-};
+use crate::postgres::{PostgresSettings, is_postgres_url};
+use crate::sqlite::{create_folder_of, sqlite_file_path, start_checkpointer};
 
 /// How to open the store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// The database URL, e.g. `sqlite://data/producer-projector.db`.
+    /// The database URL: `sqlite://data/producer-projector.db`, or
+    /// `postgres://user:password@host:port/database`.
     pub url: String,
     /// How long SQLite waits for another process's lock before answering
     /// "busy".
@@ -29,6 +29,13 @@ pub struct StoreOptions {
     /// size budget is enforced as "database full" answers rather than a
     /// full disk. `None`: no cap.
     pub max_page_count: Option<u32>,
+    /// PostgreSQL: how long opening a connection may take.
+    pub connect_timeout: Duration,
+    /// PostgreSQL: the longest one statement may run (`statement_timeout`).
+    pub statement_timeout: Duration,
+    /// PostgreSQL: the longest one statement may wait for a lock
+    /// (`lock_timeout`), the write lock that orders appends included.
+    pub lock_timeout: Duration,
 }
 
 impl StoreOptions {
@@ -39,15 +46,33 @@ impl StoreOptions {
             busy_timeout: Duration::from_secs(2),
             read_connections: 4,
             max_page_count: None,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+            lock_timeout: Duration::from_secs(5),
         }
+    }
+
+    /// The database the URL names, or why it names none the store opens.
+    fn target(&self) -> Result<Target, StoreError> {
+        if is_postgres_url(&self.url) {
+            return Ok(Target::Postgres(PostgresSettings {
+                url: self.url.clone(),
+                connect_timeout: self.connect_timeout,
+                statement_timeout: self.statement_timeout,
+                lock_timeout: self.lock_timeout,
+            }));
+        }
+        let path = sqlite_file_path(&self.url).ok_or(StoreError::UnsupportedUrl)?;
+        Ok(Target::SqliteFile(path.to_owned()))
     }
 }
 
-/// The opened SQLite file: read-only connections for queries, two writers
+/// The opened database: read-only connections for queries, two writers
 /// taking turns on one lock (one whose commits wait for the disk: the log
 /// writer's, a rebuild's swap; one whose commits do not: a rebuild's
-/// shadow rows, made durable by the swap), and a thread that checkpoints
-/// the WAL. With SQLite in WAL mode readers never block writers.
+/// shadow rows, made durable by the swap), and for a SQLite file a thread
+/// that checkpoints the WAL. Readers never block writers (SQLite in WAL
+/// mode; PostgreSQL's snapshots).
 #[derive(Clone, Debug)]
 pub struct Store {
     reader: Arc<Reader>,
@@ -57,19 +82,22 @@ pub struct Store {
     writing: Threads,
     writer: Arc<Writer>,
     unsynced_writer: Arc<Writer>,
-    /// Lives as long as a clone of the store: the WAL checkpointer's
+    /// Whether the database is a server (PostgreSQL) rather than a file.
+    is_server: bool,
+    /// Lives as long as a clone of the store: a SQLite WAL checkpointer's
     /// thread ends when it is gone.
     _alive: Arc<()>,
 }
 
 impl Store {
-    /// Opens (creating if missing) and migrates the database. The URL
-    /// must name a SQLite file: each thread that reads or writes opens its
-    /// own connection to it, so an in-memory database (or any other kind)
-    /// is refused here, once.
+    /// Opens (creating a SQLite file if missing) and migrates the
+    /// database. The URL must name a SQLite file or a PostgreSQL database:
+    /// each thread that reads or writes opens its own connection to it, so
+    /// an in-memory SQLite database (or any other kind) is refused here,
+    /// once.
     pub async fn open(options: &StoreOptions) -> Result<Self, StoreError> {
         Self::migrate(options).await?;
-        let path = sqlite_file_path(&options.url).ok_or(StoreError::NotAFile)?;
+        let target = options.target()?;
         let turn = WriteTurn::default();
         let writer = |sync_each_commit| {
             let pragmas = WriterPragmas {
@@ -77,36 +105,44 @@ impl Store {
                 max_page_count: options.max_page_count,
                 sync_each_commit,
             };
-            Arc::new(Writer::new(path, pragmas, turn.clone()))
+            Arc::new(Writer::new(&target, pragmas, turn.clone()))
         };
         let threads = |name, count| {
             Threads::start(name, count).map_err(|error| StoreError::WriterThread(error.to_string()))
         };
         let alive = Arc::new(());
-        start_checkpointer(
-            path,
-            options.busy_timeout,
-            turn.clone(),
-            Arc::downgrade(&alive),
-        )
-        .map_err(|error| StoreError::WriterThread(error.to_string()))?;
+        if let Target::SqliteFile(path) = &target {
+            start_checkpointer(
+                path,
+                options.busy_timeout,
+                turn.clone(),
+                Arc::downgrade(&alive),
+            )
+            .map_err(|error| StoreError::WriterThread(error.to_string()))?;
+        }
         Ok(Self {
             _alive: alive,
-            reader: Arc::new(Reader::new(path, options.busy_timeout)),
+            reader: Arc::new(Reader::new(&target, options.busy_timeout)),
             reading: threads("store-read", options.read_connections as usize)?,
             writing: threads("store-write", 1)?,
             writer: writer(true),
             unsynced_writer: writer(false),
+            is_server: target.is_server(),
         })
     }
 
-    /// Applies pending migrations, creating the database (and its folder)
-    /// if it is missing; returns how many there were.
+    /// Applies pending migrations, creating a SQLite file (and its folder)
+    /// if it is missing; returns how many there were. On PostgreSQL,
+    /// replicas migrating at once apply each migration once.
     pub async fn migrate(options: &StoreOptions) -> Result<usize, StoreError> {
-        create_folder_of(sqlite_file_path(&options.url).ok_or(StoreError::NotAFile)?)?;
-        migrations::apply_to_sqlite(&options.url, options.busy_timeout)
-            .await
-            .map_err(StoreError::Migrations)
+        let applied = match options.target()? {
+            Target::SqliteFile(path) => {
+                create_folder_of(&path)?;
+                migrations::apply_to_sqlite(&options.url, options.busy_timeout).await
+            }
+            Target::Postgres(_) => migrations::apply_to_postgres(&options.url).await,
+        };
+        applied.map_err(StoreError::Migrations)
     }
 
     /// The writer whose commits wait for the disk.
@@ -171,10 +207,17 @@ impl Store {
     /// copied, new readers read the database file alone instead of
     /// searching the WAL's index for each page: worth it at once after a
     /// rebuild, which writes a whole generation into the WAL.
+    ///
+    /// PostgreSQL checkpoints by itself; there it answers `(0, 0)`.
     pub async fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
+        if self.is_server {
+            return Ok((0, 0));
+        }
         let writer = self.unsynced_writer();
-        self.on_writer(writer, |writer| Ok(writer.checkpoint()?))
-            .await
+        self.on_writer(writer, |writer| {
+            Ok(crate::sqlite::checkpoint(writer.connections())?)
+        })
+        .await
     }
 
     /// Whether the database answers and every migration is applied.
@@ -187,7 +230,7 @@ impl Store {
         let rows = self
             .read(move |db| {
                 use sea_orm::ConnectionTrait;
-                db.query_all_raw(DbBackend::Sqlite.build(&applied))
+                db.query_all_raw(db.get_database_backend().build(&applied))
             })
             .await?;
         Ok(rows.len() == migrations::names().len())

@@ -15,11 +15,11 @@ use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use crate::database::{WriteTxn, Writer};
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
 use crate::one_row::OneRowInsert;
 use crate::single_row::max_of;
-use crate::sqlite::{WriteTxn, Writer};
 use crate::writer_queries::ProjectionTxn;
 use crate::{LogEntry, Store};
 

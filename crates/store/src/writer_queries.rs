@@ -4,13 +4,13 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::LogEntry;
+use crate::database::WriteTxn;
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
 use crate::projection_queries::{
     ProducerRow, ProducerUpserts, ProjectionMeta, RebuildFigures, current_meta, producers_select,
     set_applied_update, swap_generation_updates,
 };
-use crate::sqlite::WriteTxn;
 
 /// A write transaction, as the projection sees it: an append batch's (in
 /// [`crate::AppendHook::after_append`]) or one of

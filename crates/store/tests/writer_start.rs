@@ -1,21 +1,21 @@
-//! The store needs a SQLite file: the log writer, among others, writes on
-//! a connection of its own to it.
+//! The store needs a SQLite file or a PostgreSQL database: the log writer,
+//! among others, writes on a connection of its own to it.
 
 use std::sync::Arc;
 
 use event_store::{LogWriter, NoHook, Store, StoreError, StoreOptions, WriterOptions};
 
 #[tokio::test]
-async fn databases_other_than_a_sqlite_file_are_refused_with_a_clear_error() {
+async fn databases_other_than_a_sqlite_file_or_postgres_are_refused_with_a_clear_error() {
     for url in [
         "sqlite::memory:",
         "sqlite:file:p.db?mode=memory",
-        "postgres://user:secret@localhost/p",
+        "mysql://user:secret@localhost/p",
     ] {
         let refused = Store::open(&StoreOptions::new(url))
             .await
             .expect_err("not a file");
-        assert!(matches!(refused, StoreError::NotAFile), "{url}");
+        assert!(matches!(refused, StoreError::UnsupportedUrl), "{url}");
         let message = refused.to_string();
         assert!(message.contains("sqlite://PATH"), "{message}");
         assert!(

@@ -32,8 +32,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
-use super::connections::ThreadConnections;
-use super::writer::WriteTurn;
+use crate::database::{Target, ThreadConnections, WriteTurn};
 
 /// How often the WAL is checkpointed.
 pub(crate) const INTERVAL: Duration = Duration::from_secs(1);
@@ -58,7 +57,7 @@ pub(crate) fn start(
     alive: Weak<()>,
 ) -> std::io::Result<()> {
     let connections = ThreadConnections::new(
-        path,
+        Target::SqliteFile(path.to_owned()),
         format!("PRAGMA busy_timeout = {};", busy_timeout.as_millis()),
     );
     let database_file = File::open(path)?;
@@ -147,7 +146,7 @@ mod tests {
     use sea_orm::{ConnectionTrait, Database};
 
     use super::{File, ThreadConnections, WriteTurn, checkpoint, copy_and_restart};
-    use crate::sqlite::{Writer, WriterPragmas};
+    use crate::database::{Target, Writer, WriterPragmas};
 
     #[test]
     fn past_its_threshold_the_wal_starts_over_while_a_writer_keeps_appending() {
@@ -164,7 +163,11 @@ mod tests {
             max_page_count: None,
             sync_each_commit: false,
         };
-        let writer = Arc::new(Writer::new(&path, pragmas, turn.clone()));
+        let writer = Arc::new(Writer::new(
+            &Target::SqliteFile(path.clone()),
+            pragmas,
+            turn.clone(),
+        ));
         let stop = Arc::new(AtomicBool::new(false));
         let appending = std::thread::spawn({
             let (writer, stop) = (writer.clone(), stop.clone());
@@ -180,7 +183,10 @@ mod tests {
                 }
             }
         });
-        let connections = ThreadConnections::new(&path, "PRAGMA busy_timeout = 1000;".to_owned());
+        let connections = ThreadConnections::new(
+            Target::SqliteFile(path.clone()),
+            "PRAGMA busy_timeout = 1000;".to_owned(),
+        );
         let database_file = File::open(&path).expect("database file");
         let frames = || checkpoint(&connections).expect("checkpoint").0;
         while frames() < 5_000 {

@@ -1,0 +1,175 @@
+//! One thread's connection to PostgreSQL, behind sea-orm's proxy
+//! interface.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use sea_orm::{
+    DatabaseConnection, DbBackend, DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow,
+    RuntimeErr, Statement,
+};
+use sea_query_postgres::{PostgresValue, PostgresValues};
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, NoTls};
+
+use super::{io, rows};
+
+/// The most prepared statements one connection keeps (the service uses a
+/// few dozen distinct ones).
+const PREPARED_KEPT: usize = 256;
+
+/// How the store's connections to one PostgreSQL database are opened.
+#[derive(Clone)]
+pub(crate) struct PostgresSettings {
+    /// The database URL (`postgres://…`).
+    pub(crate) url: String,
+    /// How long a connect may take.
+    pub(crate) connect_timeout: Duration,
+    /// The longest a statement may run (`statement_timeout`).
+    pub(crate) statement_timeout: Duration,
+    /// The longest a statement may wait for a lock (`lock_timeout`), the
+    /// write lock of the log included.
+    pub(crate) lock_timeout: Duration,
+}
+
+impl std::fmt::Debug for PostgresSettings {
+    /// Shows the URL with its password masked.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSettings")
+            .field("url", &super::masked_url(&self.url))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("lock_timeout", &self.lock_timeout)
+            .finish()
+    }
+}
+
+impl PostgresSettings {
+    /// The session settings every connection starts with.
+    pub(crate) fn session_setup(&self) -> String {
+        format!(
+            "SET statement_timeout = {}; SET lock_timeout = {};",
+            self.statement_timeout.as_millis(),
+            self.lock_timeout.as_millis()
+        )
+    }
+}
+
+/// A connection of one thread: the client, and the statements it has
+/// prepared, by SQL text and parameter types.
+#[derive(Debug)]
+pub(crate) struct PostgresConnection {
+    client: Client,
+    prepared: Mutex<HashMap<(String, Vec<Type>), tokio_postgres::Statement>>,
+}
+
+impl PostgresConnection {
+    /// Connects, runs `setup`, and wraps the connection as a
+    /// sea-orm connection whose statements are built for PostgreSQL.
+    pub(crate) fn open(
+        settings: &PostgresSettings,
+        setup: &str,
+    ) -> Result<DatabaseConnection, DbErr> {
+        let mut config =
+            tokio_postgres::Config::from_str(&settings.url).map_err(connection_error)?;
+        config
+            .connect_timeout(settings.connect_timeout)
+            .keepalives_idle(Duration::from_secs(30));
+        if config.get_application_name().is_none() {
+            config.application_name("producer-projector");
+        }
+        let (client, connection) =
+            io::run(async move { config.connect(NoTls).await })?.map_err(connection_error)?;
+        io::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(error = %error, "a PostgreSQL connection ended");
+            }
+        })?;
+        let connection = Self {
+            client,
+            prepared: Mutex::new(HashMap::new()),
+        };
+        if !setup.is_empty() {
+            io::wait(connection.client.batch_execute(setup)).map_err(query_error)?;
+        }
+        let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(connection));
+        sea_orm::ProxyDatabaseConnector::connect(DbBackend::Postgres, proxy)
+    }
+
+    /// The statement for `sql` with parameters of `types`, prepared once.
+    fn prepared(&self, sql: &str, types: Vec<Type>) -> Result<tokio_postgres::Statement, DbErr> {
+        let key = (sql.to_owned(), types);
+        let kept = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(statement) = kept.get(&key) {
+            return Ok(statement.clone());
+        }
+        drop(kept);
+        let statement = io::wait(self.client.prepare_typed(sql, &key.1)).map_err(query_error)?;
+        let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
+        if prepared.len() >= PREPARED_KEPT {
+            prepared.clear();
+        }
+        prepared.insert(key, statement.clone());
+        Ok(statement)
+    }
+}
+
+fn parameters(statement: Statement) -> (String, PostgresValues) {
+    let values = statement.values.map(|values| values.0).unwrap_or_default();
+    (
+        statement.sql,
+        PostgresValues(values.into_iter().map(PostgresValue).collect()),
+    )
+}
+
+impl ProxyDatabaseTrait for PostgresConnection {
+    fn query(&self, statement: Statement) -> Result<Vec<ProxyRow>, DbErr> {
+        let (sql, values) = parameters(statement);
+        let prepared = self.prepared(&sql, values.as_types())?;
+        let found =
+            io::wait(self.client.query(&prepared, &values.as_params())).map_err(query_error)?;
+        found.iter().map(rows::proxy_row).collect()
+    }
+
+    fn execute(&self, statement: Statement) -> Result<ProxyExecResult, DbErr> {
+        let (sql, values) = parameters(statement);
+        if values.0.is_empty() {
+            // Statements without parameters may be several (`BEGIN; …`).
+            io::wait(self.client.batch_execute(&sql)).map_err(query_error)?;
+            return Ok(ProxyExecResult::new(0, 0));
+        }
+        let prepared = self.prepared(&sql, values.as_types())?;
+        let changed =
+            io::wait(self.client.execute(&prepared, &values.as_params())).map_err(query_error)?;
+        Ok(ProxyExecResult::new(0, changed))
+    }
+
+    /// Fails once the connection is closed (the server went away), so the
+    /// thread opens a new one instead of reusing it.
+    fn ping(&self) -> Result<(), DbErr> {
+        if self.client.is_closed() {
+            return Err(DbErr::ConnectionAcquire(
+                sea_orm::ConnAcquireErr::ConnectionClosed,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A connect that failed: the error says why, never the URL.
+fn connection_error(error: tokio_postgres::Error) -> DbErr {
+    DbErr::Conn(RuntimeErr::Internal(format!(
+        "cannot connect to PostgreSQL: {error}"
+    )))
+}
+
+/// A statement that failed, with PostgreSQL's own message and code.
+fn query_error(error: tokio_postgres::Error) -> DbErr {
+    let text = match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
+    };
+    DbErr::Query(RuntimeErr::Internal(text))
+}
