@@ -20,6 +20,7 @@ mod history_queries;
 mod log_queries;
 mod one_row;
 mod open;
+mod per_backend;
 mod postgres;
 mod projection_queries;
 mod rejection_queries;

@@ -1,7 +1,5 @@
 //! Reading the event log.
 
-use std::sync::OnceLock;
-
 use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement, Value, Values};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
@@ -10,6 +8,7 @@ use sea_orm::{
 };
 
 use crate::entity::event_log::{Column, Entity as EventLog};
+use crate::per_backend::PerBackend;
 use crate::single_row::{max_of, single_row};
 use crate::{LogEntry, Store, StoreError};
 
@@ -237,12 +236,13 @@ fn bodies_select(positions: &[i64]) -> Select<EventLog> {
         .order_by_asc(Column::Position)
 }
 
-/// [`bodies_select`] of one position, for SQLite. The SQL text is built
-/// once and kept, as for the `producer(npn)` lookup this one follows.
-fn body_at_statement(position: i64) -> Statement {
-    static TEMPLATE: OnceLock<Statement> = OnceLock::new();
+/// [`bodies_select`] of one position, for `backend`. The SQL text is built
+/// once per backend and kept, as for the `producer(npn)` lookup this one
+/// follows.
+fn body_at_statement(backend: DbBackend, position: i64) -> Statement {
+    static TEMPLATE: PerBackend<Statement> = PerBackend::new();
     let template =
-        TEMPLATE.get_or_init(|| DbBackend::Sqlite.build(&bodies_select(&[0]).into_query()));
+        TEMPLATE.get_or_init(backend, || backend.build(&bodies_select(&[0]).into_query()));
     Statement {
         sql: template.sql.clone(),
         values: Some(Values(vec![Value::from(position)])),
@@ -403,12 +403,15 @@ impl Store {
     /// producer's state refers to, read on the calling thread like the
     /// state lookup it follows (primary-key reads).
     pub async fn bodies_at(&self, positions: &[i64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        let statement = match positions {
-            [] => return Ok(Vec::new()),
-            [position] => body_at_statement(*position),
-            _ => DbBackend::Sqlite.build(&bodies_select(positions).into_query()),
-        };
+        if positions.is_empty() {
+            return Ok(Vec::new());
+        }
         self.read_here(|db| {
+            let backend = db.get_database_backend();
+            let statement = match positions {
+                [position] => body_at_statement(backend, *position),
+                _ => backend.build(&bodies_select(positions).into_query()),
+            };
             db.query_all_raw(statement)?
                 .iter()
                 .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
@@ -439,7 +442,7 @@ fn rebuild_rows(
     db: &DatabaseConnection,
     select: &SelectStatement,
 ) -> Result<Vec<RebuildRow>, DbErr> {
-    let rows = db.query_all_raw(DbBackend::Sqlite.build(select))?;
+    let rows = db.query_all_raw(db.get_database_backend().build(select))?;
     let mut converted = Vec::with_capacity(rows.len());
     for row in &rows {
         converted.push(RebuildRow::from_row(row)?);

@@ -3,26 +3,38 @@
 //! Appends and the projection's upserts write one row per statement. The
 //! SQL of a one-row insert is the same for every row, so it is built by
 //! sea-query on first use and kept; each row only binds its own values to
-//! the statement SQLite keeps prepared. Compared with a multi-row
+//! the statement the database keeps prepared. Compared with a multi-row
 //! `INSERT … VALUES (…), (…)` of a thousand rows this builds no SQL text
 //! and no value list per chunk, and a one-row statement, having one row to
 //! undo, needs no statement journal (SQLite keeps one for a multi-row
 //! statement inside a transaction, so that a constraint it breaks can undo
 //! that statement alone).
 
-use std::sync::OnceLock;
-
 use sea_orm::sea_query::{Expr, OnConflict, Query, Value};
 use sea_orm::{ActiveModelTrait, DbErr, EntityTrait, Iterable};
 use sea_orm::{DbBackend, Statement};
 
+use crate::per_backend::PerBackend;
+
 /// The `INSERT` of one row of one entity, every column set, with an
 /// optional `ON CONFLICT` clause. One value of this type serves one entity
 /// and one clause (it is meant to be a `static`): the SQL built for the
-/// first row is reused for every later one.
+/// first row on a backend is reused for every later one.
 pub(crate) struct OneRowInsert {
     on_conflict: fn() -> Option<OnConflict>,
-    sql: OnceLock<String>,
+    sql: PerBackend<Result<String, String>>,
+}
+
+/// The values of one row, in its entity's column order, ready to be bound
+/// to a [`OneRowInsert`] of that entity.
+#[derive(Debug)]
+pub(crate) struct RowValues(Vec<Value>);
+
+impl RowValues {
+    /// The value of each column of `model`, whose every column must be set.
+    pub(crate) fn of<A: ActiveModelTrait>(model: A) -> Result<Self, DbErr> {
+        column_values(model).map(Self)
+    }
 }
 
 impl OneRowInsert {
@@ -31,39 +43,57 @@ impl OneRowInsert {
     pub(crate) const fn new(on_conflict: fn() -> Option<OnConflict>) -> Self {
         Self {
             on_conflict,
-            sql: OnceLock::new(),
+            sql: PerBackend::new(),
         }
     }
 
     /// The statement inserting `model`, whose every column must be set.
-    pub(crate) fn statement<A: ActiveModelTrait>(&self, model: A) -> Result<Statement, DbErr> {
-        let values = column_values(model)?;
-        let sql = match self.sql.get() {
-            Some(sql) => sql.clone(),
-            None => {
-                let sql = self.build::<A::Entity>(&values)?;
-                self.sql.get_or_init(|| sql).clone()
-            }
-        };
-        Ok(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            sql,
-            values,
-        ))
+    pub(crate) fn statement<A: ActiveModelTrait>(
+        &self,
+        backend: DbBackend,
+        model: A,
+    ) -> Result<Statement, DbErr> {
+        self.bind::<A::Entity>(backend, RowValues::of(model)?)
+    }
+
+    /// The statement inserting the row of `E` whose values are `values`.
+    pub(crate) fn bind<E: EntityTrait>(
+        &self,
+        backend: DbBackend,
+        RowValues(values): RowValues,
+    ) -> Result<Statement, DbErr> {
+        let sql = self
+            .sql
+            .get_or_init(backend, || self.build::<E>(backend, &values))
+            .clone()
+            .map_err(DbErr::Custom)?;
+        Ok(Statement::from_sql_and_values(backend, sql, values))
     }
 
     /// The SQL text for one row of `E` (its values are bound separately).
-    fn build<E: EntityTrait>(&self, values: &[Value]) -> Result<String, DbErr> {
+    fn build<E: EntityTrait>(
+        &self,
+        backend: DbBackend,
+        values: &[Value],
+    ) -> Result<String, String> {
         let mut insert = Query::insert();
         insert
             .into_table(E::default())
             .columns(E::Column::iter())
             .values(values.iter().cloned().map(Expr::val))
-            .map_err(|error| DbErr::Custom(error.to_string()))?;
+            .map_err(|error| error.to_string())?;
         if let Some(on_conflict) = (self.on_conflict)() {
             insert.on_conflict(on_conflict);
         }
-        Ok(DbBackend::Sqlite.build(&insert).sql)
+        Ok(backend.build(&insert).sql)
+    }
+}
+
+impl std::fmt::Debug for OneRowInsert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneRowInsert")
+            .field("on_conflict", &(self.on_conflict)())
+            .finish_non_exhaustive()
     }
 }
 

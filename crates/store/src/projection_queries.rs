@@ -5,7 +5,6 @@
 //! statement, so a swap can never show a reader half of each generation.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use sea_orm::sea_query::{
     Expr, ExprTrait, OnConflict, Query, SelectStatement, UpdateStatement, Value, Values,
@@ -19,8 +18,9 @@ use sea_orm::{
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
 use crate::error::StoreError;
-use crate::one_row::OneRowInsert;
+use crate::one_row::{OneRowInsert, RowValues};
 use crate::open::Store;
+use crate::per_backend::PerBackend;
 use crate::single_row::{max_of, single_row};
 use crate::writer::Commit;
 
@@ -197,7 +197,7 @@ pub(crate) fn producers_select(generation: i64, npns: Vec<String>) -> Select<Pro
 /// before), so the writer only binds and runs them.
 #[derive(Debug)]
 pub struct ProducerUpserts {
-    statements: Vec<Statement>,
+    rows: Vec<(&'static OneRowInsert, RowValues)>,
 }
 
 impl ProducerUpserts {
@@ -213,7 +213,7 @@ impl ProducerUpserts {
         rows: Vec<ProducerRow>,
         stored_status: &HashMap<String, String>,
     ) -> Result<Self, StoreError> {
-        let statements = rows
+        let rows = rows
             .into_iter()
             .map(|row| {
                 let upsert = if stored_status.get(&row.npn) == Some(&row.status) {
@@ -221,15 +221,23 @@ impl ProducerUpserts {
                 } else {
                     &UPSERT
                 };
-                upsert.statement(producer_state::ActiveModel::from(row))
+                Ok((
+                    upsert,
+                    RowValues::of(producer_state::ActiveModel::from(row))?,
+                ))
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { statements })
+            .collect::<Result<_, DbErr>>()?;
+        Ok(Self { rows })
     }
 
-    /// The statements, in order.
-    pub(crate) fn into_statements(self) -> Vec<Statement> {
-        self.statements
+    /// The statements for `backend`, in order.
+    pub(crate) fn into_statements(
+        self,
+        backend: DbBackend,
+    ) -> impl Iterator<Item = Result<Statement, DbErr>> {
+        self.rows
+            .into_iter()
+            .map(move |(upsert, values)| upsert.bind::<ProducerStateTable>(backend, values))
     }
 }
 
@@ -273,15 +281,16 @@ fn current_producer_select(npn: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// [`current_producer_select`] for SQLite with `npn` bound. The SQL text is
-/// built once and kept: building it was a few percent of the CPU of each
-/// `producer(npn)` lookup. The NPN is found among the values by the
-/// placeholder it was built with.
-fn current_producer_statement(npn: &str) -> Statement {
+/// [`current_producer_select`] for `backend` with `npn` bound. The SQL text
+/// is built once per backend and kept: building it was a few percent of the
+/// CPU of each `producer(npn)` lookup. The NPN is found among the values by
+/// the placeholder it was built with.
+fn current_producer_statement(backend: DbBackend, npn: &str) -> Statement {
     const PLACEHOLDER: &str = "\u{0}npn";
-    static TEMPLATE: OnceLock<Statement> = OnceLock::new();
-    let template =
-        TEMPLATE.get_or_init(|| DbBackend::Sqlite.build(&current_producer_select(PLACEHOLDER)));
+    static TEMPLATE: PerBackend<Statement> = PerBackend::new();
+    let template = TEMPLATE.get_or_init(backend, || {
+        backend.build(&current_producer_select(PLACEHOLDER))
+    });
     let values = template.values.as_ref().map(|values| {
         Values(
             values
@@ -304,10 +313,12 @@ impl Store {
     /// One producer of the current generation: the `producer(npn)` lookup,
     /// on the calling thread's own connection.
     pub async fn current_producer(&self, npn: &str) -> Result<Option<ProducerRow>, StoreError> {
-        let statement = current_producer_statement(npn);
-        self.read_here(|db| match db.query_one_raw(statement)? {
-            Some(row) => ProducerRow::from_query_result(&row, "").map(Some),
-            None => Ok(None),
+        self.read_here(|db| {
+            let statement = current_producer_statement(db.get_database_backend(), npn);
+            match db.query_one_raw(statement)? {
+                Some(row) => ProducerRow::from_query_result(&row, "").map(Some),
+                None => Ok(None),
+            }
         })
     }
 }
@@ -448,9 +459,10 @@ mod tests {
 
     #[test]
     fn the_kept_producer_lookup_is_the_statement_built_afresh() {
-        for npn in ["1000500", "7", "o'brien \u{0}"] {
-            let kept = current_producer_statement(npn);
-            let afresh = DbBackend::Sqlite.build(&current_producer_select(npn));
+        let backends = [DbBackend::Sqlite, DbBackend::Postgres];
+        for (backend, npn) in backends.into_iter().zip(["1000500", "7", "o'brien \u{0}"]) {
+            let kept = current_producer_statement(backend, npn);
+            let afresh = backend.build(&current_producer_select(npn));
             assert_eq!(kept.sql, afresh.sql);
             assert_eq!(kept.values, afresh.values);
             assert!(

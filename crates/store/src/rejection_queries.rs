@@ -1,9 +1,7 @@
 //! Counting refused deliveries, without their bodies.
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ActiveValue, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
-};
+use sea_orm::{ActiveValue, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QueryTrait};
 
 use crate::entity::delivery_rejections::{self, Column, Entity as DeliveryRejections};
 use crate::{Commit, Store, StoreError};
@@ -46,7 +44,7 @@ impl Store {
             .on_conflict(merge)
             .into_query();
         self.write(Commit::Synced, move |txn| {
-            Ok::<_, StoreError>(txn.execute(DbBackend::Sqlite.build(&insert))?)
+            Ok::<_, StoreError>(txn.execute(txn.backend().build(&insert))?)
         })
         .await
     }

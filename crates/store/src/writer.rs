@@ -420,7 +420,7 @@ fn commit_batch(
         }
         for appended in &appended {
             let model = event_log::ActiveModel::from(appended.entry.clone());
-            txn.execute(LOG_INSERT.statement(model)?)?;
+            txn.execute(LOG_INSERT.statement(txn.backend(), model)?)?;
         }
         if !appended.is_empty() {
             hook.after_append(&ProjectionTxn::new(txn), &appended)?;

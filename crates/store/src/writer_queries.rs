@@ -41,8 +41,8 @@ impl<'a> ProjectionTxn<'a> {
 
     /// Inserts or replaces producer rows in a generation.
     pub fn upsert_producers(&self, upserts: ProducerUpserts) -> Result<(), StoreError> {
-        for statement in upserts.into_statements() {
-            self.txn.execute(statement)?;
+        for statement in upserts.into_statements(self.txn.backend()) {
+            self.txn.execute(statement?)?;
         }
         Ok(())
     }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::sea_query::UpdateStatement;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement};
 use tokio::sync::Mutex;
 
 use super::Target;
@@ -122,6 +122,11 @@ impl WriteTxn<'_> {
     /// The transaction's connection, for sea-orm's own queries.
     pub fn connection(&self) -> &DatabaseConnection {
         self.db
+    }
+
+    /// The backend the transaction runs on, for SQL built for it.
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
     }
 
     /// Runs an `UPDATE`.

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use sea_orm::sea_query::Value;
 use sea_orm::{
     DatabaseConnection, DbBackend, DbErr, ProxyDatabaseTrait, ProxyExecResult, ProxyRow,
     RuntimeErr, Statement,
@@ -116,17 +117,38 @@ impl PostgresConnection {
     }
 }
 
-fn parameters(statement: Statement) -> (String, PostgresValues) {
+/// The statement's SQL and its values, each as the type it is bound as.
+fn parameters(statement: Statement) -> Result<(String, PostgresValues), DbErr> {
     let values = statement.values.map(|values| values.0).unwrap_or_default();
-    (
-        statement.sql,
-        PostgresValues(values.into_iter().map(PostgresValue).collect()),
-    )
+    let values = values
+        .into_iter()
+        .map(|value| bindable(value).map(PostgresValue))
+        .collect::<Result<_, _>>()?;
+    Ok((statement.sql, PostgresValues(values)))
+}
+
+/// `value` as a signed integer type where it is an unsigned or one-byte
+/// one. sea-query-postgres declares those as one type and binds them as
+/// another (a `u64`, e.g. a `LIMIT`, is declared `NUMERIC` and bound as an
+/// `INT8`, which PostgreSQL reads as 0), so they never reach it.
+fn bindable(value: Value) -> Result<Value, DbErr> {
+    Ok(match value {
+        Value::TinyInt(v) => Value::SmallInt(v.map(i16::from)),
+        Value::TinyUnsigned(v) => Value::SmallInt(v.map(i16::from)),
+        Value::SmallUnsigned(v) => Value::Int(v.map(i32::from)),
+        Value::Unsigned(v) => Value::BigInt(v.map(i64::from)),
+        Value::BigUnsigned(v) => Value::BigInt(
+            v.map(i64::try_from)
+                .transpose()
+                .map_err(|_| DbErr::Type(format!("{v:?} is beyond PostgreSQL's BIGINT")))?,
+        ),
+        other => other,
+    })
 }
 
 impl ProxyDatabaseTrait for PostgresConnection {
     fn query(&self, statement: Statement) -> Result<Vec<ProxyRow>, DbErr> {
-        let (sql, values) = parameters(statement);
+        let (sql, values) = parameters(statement)?;
         let prepared = self.prepared(&sql, values.as_types())?;
         let found =
             io::wait(self.client.query(&prepared, &values.as_params())).map_err(query_error)?;
@@ -134,7 +156,7 @@ impl ProxyDatabaseTrait for PostgresConnection {
     }
 
     fn execute(&self, statement: Statement) -> Result<ProxyExecResult, DbErr> {
-        let (sql, values) = parameters(statement);
+        let (sql, values) = parameters(statement)?;
         if values.0.is_empty() {
             // Statements without parameters may be several (`BEGIN; …`).
             io::wait(self.client.batch_execute(&sql)).map_err(query_error)?;
@@ -172,4 +194,21 @@ fn query_error(error: tokio_postgres::Error) -> DbErr {
         None => error.to_string(),
     };
     DbErr::Query(RuntimeErr::Internal(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_and_one_byte_integers_are_bound_as_the_signed_type_declared() {
+        assert_eq!(bindable(Value::from(10u64)), Ok(Value::BigInt(Some(10))));
+        assert_eq!(bindable(Value::from(7u32)), Ok(Value::BigInt(Some(7))));
+        assert_eq!(bindable(Value::from(7u16)), Ok(Value::Int(Some(7))));
+        assert_eq!(bindable(Value::from(7u8)), Ok(Value::SmallInt(Some(7))));
+        assert_eq!(bindable(Value::from(-7i8)), Ok(Value::SmallInt(Some(-7))));
+        assert_eq!(bindable(Value::BigUnsigned(None)), Ok(Value::BigInt(None)));
+        assert!(bindable(Value::from(u64::MAX)).is_err());
+        assert_eq!(bindable(Value::from("npn")), Ok(Value::from("npn")));
+    }
 }

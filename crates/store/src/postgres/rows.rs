@@ -1,21 +1,19 @@
 //! PostgreSQL rows as sea-orm proxy rows: each column's value as the
 //! sea-query value of the Rust type the store reads it into.
 
-use std::collections::BTreeMap;
-
 use sea_orm::sea_query::Value;
 use sea_orm::{DbErr, ProxyRow};
 use tokio_postgres::Row;
 use tokio_postgres::types::{FromSql, Type};
 
-/// The row's columns by name. (A proxy row is a map, so the store reads
-/// every column by name, never by position.)
+/// The row's columns, by name and in the order selected (the store reads
+/// some by place, as on SQLite).
 pub(crate) fn proxy_row(row: &Row) -> Result<ProxyRow, DbErr> {
-    let mut values = BTreeMap::new();
-    for (index, column) in row.columns().iter().enumerate() {
-        values.insert(column.name().to_owned(), value(row, index, column.type_())?);
-    }
-    Ok(ProxyRow::new(values))
+    let columns =
+        row.columns().iter().enumerate().map(|(index, column)| {
+            Ok((column.name().to_owned(), value(row, index, column.type_())?))
+        });
+    Ok(ProxyRow::in_order(columns.collect::<Result<_, DbErr>>()?))
 }
 
 fn value(row: &Row, index: usize, kind: &Type) -> Result<Value, DbErr> {

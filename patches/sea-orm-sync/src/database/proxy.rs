@@ -103,18 +103,36 @@ impl From<ExecResult> for ProxyExecResult {
 pub struct ProxyRow {
     /// The values of the single row
     pub values: BTreeMap<String, Value>,
+    /// Patched in producer-projector: the column names in the order the
+    /// query selected them, so that a read by index (`into_tuple`) gets
+    /// the column it names rather than the index-th name in sorted order.
+    /// Empty when the order is not known.
+    pub columns: Vec<String>,
 }
 
 impl ProxyRow {
     /// Create a new [ProxyRow] from a [BTreeMap]<[String], [Value]>
     pub fn new(values: BTreeMap<String, Value>) -> Self {
-        Self { values }
+        Self {
+            values,
+            columns: Vec::new(),
+        }
+    }
+
+    /// Patched in producer-projector: a row whose columns keep the order
+    /// given, for reads by index.
+    pub fn in_order(columns: Vec<(String, Value)>) -> Self {
+        let order = columns.iter().map(|(name, _)| name.clone()).collect();
+        Self {
+            values: columns.into_iter().collect(),
+            columns: order,
+        }
     }
 }
 
 impl From<BTreeMap<String, Value>> for ProxyRow {
     fn from(values: BTreeMap<String, Value>) -> Self {
-        Self { values }
+        Self::new(values)
     }
 }
 
@@ -158,14 +176,12 @@ pub fn from_query_result_to_proxy_row(result: &QueryResult) -> ProxyRow {
         #[cfg(feature = "sqlx-sqlite")]
         QueryResultRow::SqlxSqlite(row) => crate::from_sqlx_sqlite_row_to_proxy_row(row),
         #[cfg(feature = "mock")]
-        QueryResultRow::Mock(row) => ProxyRow {
-            values: row.values.clone(),
-        },
+        QueryResultRow::Mock(row) => ProxyRow::new(row.values.clone()),
         QueryResultRow::Proxy(row) => row.to_owned(),
         // Patched in producer-projector, as above.
         #[cfg(feature = "rusqlite")]
-        QueryResultRow::Rusqlite(row) => ProxyRow {
-            values: row
+        QueryResultRow::Rusqlite(row) => ProxyRow::in_order(
+            row
                 .columns
                 .iter()
                 .zip(&row.values)
@@ -181,7 +197,7 @@ pub fn from_query_result_to_proxy_row(result: &QueryResult) -> ProxyRow {
                     (column.to_string(), value)
                 })
                 .collect(),
-        },
+        ),
     }
 }
 
@@ -200,11 +216,14 @@ impl ProxyRow {
             )
             .map_err(type_err)
         } else if let Some(index) = index.as_usize() {
-            let (_, value) = self
-                .values
-                .iter()
-                .nth(*index)
-                .ok_or_else(|| query_err(format!("Column at index {index} not found")))?;
+            let not_found = || query_err(format!("Column at index {index} not found"));
+            let value = match self.columns.get(*index) {
+                Some(name) => self.values.get(name).ok_or_else(not_found)?,
+                None if self.columns.is_empty() => {
+                    self.values.values().nth(*index).ok_or_else(not_found)?
+                }
+                None => return Err(not_found()),
+            };
             T::try_from(value.clone()).map_err(type_err)
         } else {
             unreachable!("Missing ColIdx implementation for ProxyRow");
