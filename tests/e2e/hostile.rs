@@ -453,12 +453,12 @@ async fn graphql_bombs_are_refused_and_the_server_is_unaffected() {
 #[tokio::test]
 async fn a_full_database_answers_503_never_200_and_retries_succeed_once_cleared() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start(test_config(&dir)).await;
+    let server = TestServer::start(sqlite_config(&dir)).await;
     server.stop().await;
     let pages = std::fs::metadata(dir.path().join("log.db"))
         .map(|m| m.len() / 4096)
         .unwrap_or(0) as u32;
-    let mut config = test_config(&dir);
+    let mut config = sqlite_config(&dir);
     config.max_database_pages = Some(pages + 8);
     let server = TestServer::start(config).await;
     let small = envelope(
@@ -501,7 +501,7 @@ async fn a_full_database_answers_503_never_200_and_retries_succeed_once_cleared(
     assert_eq!(retry.json["status"], "duplicate", "{retry:?}");
     server.stop().await;
 
-    let server = TestServer::start(test_config(&dir)).await;
+    let server = TestServer::start(sqlite_config(&dir)).await;
     for (id, body) in &refused {
         let answer = server.deliver("/webhooks/agentsync", id, body).await;
         assert_eq!(answer.json["status"], "accepted", "{id}");

@@ -429,7 +429,7 @@ async fn data_survives_a_restart() {
 #[tokio::test]
 async fn read_only_database_answers_503_and_a_later_retry_succeeds() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start(test_config(&dir)).await;
+    let server = TestServer::start(sqlite_config(&dir)).await;
     assert_eq!(
         server
             .deliver("/webhooks/agentsync", "msg_a", &activated("e_a", "1"))

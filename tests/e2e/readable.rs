@@ -26,7 +26,7 @@ async fn sqlite3(server: &TestServer, sql: &str) -> Vec<Value> {
 #[tokio::test]
 async fn the_current_producers_read_with_sqlite3_in_typed_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = TestServer::start(test_config(&dir)).await;
+    let server = TestServer::start(sqlite_config(&dir)).await;
     let activated = "producersync.npn.activated";
     send(
         &server,

@@ -1,8 +1,15 @@
-//! Running the real app on an ephemeral port with a temporary SQLite file,
+//! Running the real app on an ephemeral port with a temporary database,
 //! and sending it real signed requests.
+//!
+//! The suite runs on either backend: a SQLite file in a temporary folder,
+//! or, with `PROJECTOR_TEST_DATABASE=postgres`, a new database in a
+//! PostgreSQL cluster the suite starts itself (`scripts/test` runs it both
+//! ways). Tests of the SQLite file itself use [`sqlite_config`].
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use event_store::{LogEntry, LogFilter, NewEntry, Store, StoreOptions};
@@ -34,11 +41,37 @@ pub fn now_secs() -> i64 {
         .unwrap_or_default()
 }
 
-/// A config for a database in `dir`, verifying with [`SECRET`].
+/// Whether this run of the suite is on PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("PROJECTOR_TEST_DATABASE").is_ok_and(|backend| backend == "postgres")
+}
+
+/// A config for the database of `dir` on this run's backend (a SQLite file
+/// in `dir`, or a PostgreSQL database made for `dir` on first use, so that
+/// a test restarting its server finds its data), verifying with
+/// [`SECRET`].
 pub fn test_config(dir: &tempfile::TempDir) -> ServeConfig {
-    let path = dir.path().join("log.db");
+    static DATABASES: Mutex<BTreeMap<PathBuf, String>> = Mutex::new(BTreeMap::new());
+    if !on_postgres() {
+        return sqlite_config(dir);
+    }
+    let mut databases = DATABASES.lock().unwrap_or_else(|p| p.into_inner());
+    let url = databases
+        .entry(dir.path().to_owned())
+        .or_insert_with(test_postgres::database);
+    config_for(url.clone())
+}
+
+/// A config for a SQLite file in `dir`, whatever the run's backend: for
+/// tests of the file itself.
+pub fn sqlite_config(dir: &tempfile::TempDir) -> ServeConfig {
+    config_for(format!("sqlite://{}", dir.path().join("log.db").display()))
+}
+
+/// A config for the database at `database_url`, verifying with [`SECRET`].
+pub fn config_for(database_url: String) -> ServeConfig {
     ServeConfig {
-        database_url: format!("sqlite://{}", path.display()),
+        database_url,
         secrets: EndpointSecrets::parse(Some(SECRET), None, None).expect("valid"),
         tolerance_secs: 300,
         max_body_bytes: producer_projector::config::DEFAULT_MAX_BODY_BYTES,
@@ -151,12 +184,12 @@ impl TestServer {
     /// edits the database from outside the service; returns the first
     /// column of each row it returns, as integers.
     pub async fn sql(&self, sql: &str) -> Vec<i64> {
-        use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+        use sea_orm::{ConnectionTrait, Database, Statement};
         let db = Database::connect(self.config.database_url.clone())
             .await
             .expect("a connection of the test's own");
         let rows = db
-            .query_all_raw(Statement::from_string(DbBackend::Sqlite, sql))
+            .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
             .await
             .expect("the statement runs");
         let values = rows
