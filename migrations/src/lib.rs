@@ -51,7 +51,14 @@ pub fn names() -> Vec<String> {
 /// sea-orm-migration runs on sea-orm's async flavour only, so this opens a
 /// connection of its own (through sqlx) and closes it when done; the store
 /// then works on connections of its own.
+///
+/// Stores opening at once in one process (replicas of a test) take turns:
+/// sea-orm-migration's check of what is pending and its applying are not
+/// one transaction. Processes starting at once on one file are not a
+/// deployment SQLite serves (one process serves a file).
 pub async fn apply_to_sqlite(url: &str, busy_timeout: Duration) -> Result<usize, DbErr> {
+    static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = TURN.lock().await;
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(1)

@@ -3,34 +3,9 @@
 
 use std::time::Duration;
 
-use futures::SinkExt;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
-
-/// Opens a graphql-transport-ws connection and starts one subscription.
-async fn subscribe(server: &TestServer, query: &str) -> Socket {
-    let (mut socket, protocol) = open_socket(server).await;
-    assert_eq!(protocol.as_deref(), Some("graphql-transport-ws"));
-    socket
-        .send(Message::text(
-            json!({"type": "connection_init"}).to_string(),
-        ))
-        .await
-        .expect("init");
-    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
-    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .expect("subscribe");
-    socket
-}
-
-async fn next_message(socket: &mut Socket) -> Value {
-    next_frame(socket).await.expect("a message, not a close")
-}
 
 #[tokio::test]
 async fn producer_changed_arrives_over_a_real_websocket_after_commit() {

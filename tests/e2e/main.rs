@@ -8,6 +8,7 @@ mod import;
 mod ingest;
 mod projection;
 mod readable;
+mod replicas;
 mod senders;
 mod startup;
 mod support;

@@ -284,6 +284,33 @@ pub async fn open_socket(server: &TestServer) -> (Socket, Option<String>) {
     (socket, protocol)
 }
 
+/// Opens a graphql-transport-ws connection and starts one subscription.
+pub async fn subscribe(server: &TestServer, query: &str) -> Socket {
+    use futures::SinkExt;
+    use serde_json::json;
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut socket, protocol) = open_socket(server).await;
+    assert_eq!(protocol.as_deref(), Some("graphql-transport-ws"));
+    socket
+        .send(Message::text(
+            json!({"type": "connection_init"}).to_string(),
+        ))
+        .await
+        .expect("init");
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let subscribe = json!({"id": "1", "type": "subscribe", "payload": {"query": query}});
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .expect("subscribe");
+    socket
+}
+
+/// The next message of a socket, which must not be a close.
+pub async fn next_message(socket: &mut Socket) -> Value {
+    next_frame(socket).await.expect("a message, not a close")
+}
+
 /// The next message that is not a ping: a JSON text, or a close frame's
 /// code and reason.
 pub async fn next_frame(socket: &mut Socket) -> Result<Value, (u16, String)> {

@@ -1,7 +1,8 @@
 //! The subscription root, served over WebSocket at `/graphql/ws`. Changes
 //! come from the projection's [`ChangeFeed`](projection::ChangeFeed), which
-//! publishes only after the commit, so a subscriber never sees a change
-//! that could still be rolled back.
+//! reads them from the log by position once committed (by this replica or
+//! any other on the same database), so a subscriber never sees a change
+//! that could still be rolled back, and sees each once, in order.
 
 use std::sync::Arc;
 
@@ -93,15 +94,27 @@ impl SubscriptionRoot {
         Ok(holding(permit, changes))
     }
 
-    /// Each new log entry (of these types, when given).
+    /// Each new log entry (of these types, when given), in position order.
+    /// With `afterPosition`, the entries after that position come first,
+    /// read from the log: a client that reconnects passes the last position
+    /// it saw and misses nothing.
     async fn event_appended(
         &self,
         ctx: &Context<'_>,
         types: Option<Vec<String>>,
+        after_position: Option<i64>,
     ) -> async_graphql::Result<impl Stream<Item = Event>> {
         let api = ctx.data::<ApiContext>()?;
+        if after_position.is_some_and(|position| position < 0) {
+            return Err(ApiError::InvalidArgument("afterPosition must be 0 or more".into()).into());
+        }
         let permit = api.subscriptions.acquire()?;
-        let appended = receive(api.feed.subscribe_appended())
+        let entries = api
+            .feed
+            .entries_after(api.store.clone(), after_position)
+            .await
+            .map_err(ApiError::from)?;
+        let appended = entries
             .filter(move |entry| {
                 let wanted = types.as_ref().is_none_or(|types| {
                     entry.event_type.as_ref().is_some_and(|t| types.contains(t))

@@ -17,7 +17,7 @@ mod state;
 mod stored;
 
 pub use event::FoldEvent;
-pub use feed::{ChangeFeed, ProducerChange};
+pub use feed::{ChangeFeed, FeedFollower, ProducerChange};
 pub use fold::{FOLD_VERSION, Projection, fold, fold_global, fold_owned};
 pub use history::{STATUS_TYPES, active_count_series, active_npns, status_event};
 pub use projector::{LiveFold, Projector, ProjectorError};

@@ -2,7 +2,7 @@
 //! and at start when the stored projection is missing, behind or built by
 //! another fold version.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -13,7 +13,7 @@ use event_store::{
 use tokio::sync::Mutex;
 
 use crate::event::FoldEvent;
-use crate::feed::{ChangeFeed, PendingChanges, ProducerChange};
+use crate::feed::ChangeFeed;
 use crate::fold::{FOLD_VERSION, fold_global, fold_owned};
 use crate::rebuild::{EVENTS_PER_PASS, RaisedFlag, RebuildReport};
 use crate::state::{GlobalState, ProducerState};
@@ -43,51 +43,39 @@ pub enum ProjectorError {
 
 /// The [`AppendHook`] that folds each appended batch into the current
 /// generation, in the append transaction: once a delivery is acknowledged,
-/// every query reflects it. After the commit it publishes the changed
-/// states and the new entries on its [`ChangeFeed`].
+/// every query reflects it. After the commit it wakes its [`ChangeFeed`]'s
+/// follower, which reads the new entries from the log and publishes them.
 #[derive(Debug, Default)]
 pub struct LiveFold {
     feed: ChangeFeed,
-    pending: PendingChanges,
 }
 
 impl LiveFold {
-    /// A live fold publishing on `feed`.
+    /// A live fold that wakes `feed` after each commit.
     pub fn new(feed: ChangeFeed) -> Self {
-        Self {
-            feed,
-            pending: PendingChanges::default(),
-        }
+        Self { feed }
     }
 }
 
 impl AppendHook for LiveFold {
     fn after_append(&self, txn: &ProjectionTxn, entries: &[Appended]) -> Result<(), StoreError> {
-        let changes =
-            apply_batch(txn, entries, self.feed.wants_changes()).map_err(|error| match error {
-                ProjectorError::Store(store) => store,
-                other => StoreError::Corrupt(other.to_string()),
-            })?;
-        self.pending.replace(changes);
-        Ok(())
+        apply_batch(txn, entries).map_err(|error| match error {
+            ProjectorError::Store(store) => store,
+            other => StoreError::Corrupt(other.to_string()),
+        })
     }
 
-    fn after_commit(&self, entries: &[Appended]) {
-        self.feed.publish(self.pending.take(), entries);
+    fn after_commit(&self, _entries: &[Appended]) {
+        self.feed.wake();
     }
 }
 
-/// Folds a batch into the current generation; returns the changed states
-/// when someone is listening for them.
-fn apply_batch(
-    txn: &ProjectionTxn,
-    entries: &[Appended],
-    want_changes: bool,
-) -> Result<Vec<ProducerChange>, ProjectorError> {
+/// Folds a batch into the current generation.
+fn apply_batch(txn: &ProjectionTxn, entries: &[Appended]) -> Result<(), ProjectorError> {
     // Without a current generation there is nothing to keep up to date: the
     // next start rebuilds from the log.
     let Some(meta) = txn.current_meta()? else {
-        return Ok(Vec::new());
+        return Ok(());
     };
     let events: Vec<FoldEvent> = entries
         .iter()
@@ -98,14 +86,8 @@ fn apply_batch(
         .map(|a| a.entry.position)
         .max()
         .unwrap_or(meta.applied_position);
-    let Folded { states, .. } = fold_into_generation(txn, &meta, head, events)?;
-    if !want_changes {
-        return Ok(Vec::new());
-    }
-    Ok(sorted(states)
-        .into_iter()
-        .map(|(npn, (state, _))| ProducerChange { npn, state })
-        .collect())
+    fold_into_generation(txn, &meta, head, events)?;
+    Ok(())
 }
 
 /// Folds events into a generation as stored: loads the
@@ -312,9 +294,4 @@ enum Serving {
     FromPrevious,
     /// Not before the rebuild is done.
     Blocked,
-}
-
-/// Sorted, for deterministic writes.
-pub(crate) fn sorted(states: StatesByNpn) -> BTreeMap<String, (ProducerState, i64)> {
-    states.into_iter().collect()
 }

@@ -50,6 +50,8 @@ pub async fn serve(
     let feed = ChangeFeed::default();
     let live_fold = Arc::new(LiveFold::new(feed.clone()));
     let writer = LogWriter::start(&store, live_fold, WriterOptions::default())?;
+    // Feeds the subscriptions from the log, whichever replica appended.
+    let _follower = feed.follow(store.clone()).await?;
     let projector = Projector::new(store.clone(), writer.gate());
     // Serves at once, from the previous generation while a new fold
     // version rebuilds in the background (see `prepare_to_serve`).

@@ -36,7 +36,7 @@ pub use log_queries::{
     ColumnsSuffice, LogFilter, NpnShare, RebuildRead, RebuildRow, RowContent, StoredColumns,
     TypeCount,
 };
-pub use open::{Store, StoreOptions};
+pub use open::{AppendWatch, Store, StoreOptions};
 pub use postgres::{is_postgres_url, masked_url};
 pub use projection_queries::{
     DELETE_CHUNK, ProducerRow, ProducerUpserts, ProjectionMeta, RebuildFigures,

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -67,6 +68,21 @@ impl StoreOptions {
     }
 }
 
+/// What [`Store::watch_appends`] returns: the listening stops when it is
+/// dropped.
+#[derive(Debug)]
+pub struct AppendWatch {
+    listener: Option<tokio::task::AbortHandle>,
+}
+
+impl Drop for AppendWatch {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
+}
+
 /// The opened database: read-only connections for queries, two writers
 /// taking turns on one lock (one whose commits wait for the disk: the log
 /// writer's, a rebuild's swap; one whose commits do not: a rebuild's
@@ -82,8 +98,8 @@ pub struct Store {
     writing: Threads,
     writer: Arc<Writer>,
     unsynced_writer: Arc<Writer>,
-    /// Whether the database is a server (PostgreSQL) rather than a file.
-    is_server: bool,
+    /// The database.
+    target: Target,
     /// Lives as long as a clone of the store: a SQLite WAL checkpointer's
     /// thread ends when it is gone.
     _alive: Arc<()>,
@@ -127,7 +143,7 @@ impl Store {
             writing: threads("store-write", 1)?,
             writer: writer(true),
             unsynced_writer: writer(false),
-            is_server: target.is_server(),
+            target,
         })
     }
 
@@ -210,7 +226,7 @@ impl Store {
     ///
     /// PostgreSQL checkpoints by itself; there it answers `(0, 0)`.
     pub async fn checkpoint(&self) -> Result<(i64, i64), StoreError> {
-        if self.is_server {
+        if self.target.is_server() {
             return Ok((0, 0));
         }
         let writer = self.unsynced_writer();
@@ -218,6 +234,23 @@ impl Store {
             Ok(crate::sqlite::checkpoint(writer.connections())?)
         })
         .await
+    }
+
+    /// Wakes `wake` whenever another process on the database commits
+    /// appends to the log, for as long as the returned watch is kept; on
+    /// PostgreSQL also after its listening connection was lost and has
+    /// connected again (a notification sent meanwhile is lost, so whoever
+    /// is woken must read the log by position from where it was). A SQLite
+    /// file is served by one process: it never wakes (appends of a command
+    /// in another process, an `import`, are found by reading the log).
+    pub fn watch_appends(&self, wake: Arc<Notify>) -> Result<AppendWatch, StoreError> {
+        let listener = match &self.target {
+            Target::SqliteFile(_) => None,
+            Target::Postgres(settings) => {
+                Some(crate::postgres::spawn_listener(settings.clone(), wake)?)
+            }
+        };
+        Ok(AppendWatch { listener })
     }
 
     /// Whether the database answers and every migration is applied.

@@ -424,6 +424,7 @@ fn commit_batch(
         }
         if !appended.is_empty() {
             hook.after_append(&ProjectionTxn::new(txn), &appended)?;
+            txn.announce_appends()?;
         }
         Ok::<_, StoreError>((outcomes, appended))
     })?;

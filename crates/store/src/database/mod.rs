@@ -61,6 +61,16 @@ impl Target {
         }
     }
 
+    /// The statement a write transaction that appended to the log runs to
+    /// tell the other processes on the database, once it commits (`None`:
+    /// none can append, a SQLite file being served by one process).
+    pub(crate) fn announce_appends(&self) -> Option<String> {
+        match self {
+            Self::SqliteFile(_) => None,
+            Self::Postgres(_) => Some(format!("NOTIFY {}", crate::postgres::APPENDS_CHANNEL)),
+        }
+    }
+
     /// The set-up of a read-only connection.
     pub(crate) fn reader_setup(&self, busy_timeout: Duration) -> String {
         match self {

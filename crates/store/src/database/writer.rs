@@ -64,6 +64,7 @@ pub type WriteTurn = Arc<Mutex<()>>;
 pub struct Writer {
     connections: ThreadConnections,
     begin: String,
+    announce: Option<String>,
     turn: WriteTurn,
 }
 
@@ -73,6 +74,7 @@ impl Writer {
         Self {
             connections: ThreadConnections::new(target.clone(), target.writer_setup(&pragmas)),
             begin: target.begin_write(),
+            announce: target.announce_appends(),
             turn,
         }
     }
@@ -92,7 +94,11 @@ impl Writer {
     ) -> Result<T, E> {
         let run = |db: &DatabaseConnection| -> Result<T, E> {
             db.execute_unprepared(&self.begin)?;
-            let committed = work(&WriteTxn { db }).and_then(|value| {
+            let txn = WriteTxn {
+                db,
+                announce: self.announce.as_deref(),
+            };
+            let committed = work(&txn).and_then(|value| {
                 db.execute_unprepared("COMMIT")?;
                 Ok(value)
             });
@@ -116,6 +122,7 @@ impl Writer {
 /// Statements inside a [`Writer::transaction`].
 pub struct WriteTxn<'a> {
     db: &'a DatabaseConnection,
+    announce: Option<&'a str>,
 }
 
 impl WriteTxn<'_> {
@@ -127,6 +134,15 @@ impl WriteTxn<'_> {
     /// The backend the transaction runs on, for SQL built for it.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// Tells the other processes on the database, once this transaction
+    /// commits, that the log has new entries (nothing on a SQLite file).
+    pub fn announce_appends(&self) -> Result<(), DbErr> {
+        match self.announce {
+            Some(statement) => self.db.execute_unprepared(statement).map(|_| ()),
+            None => Ok(()),
+        }
     }
 
     /// Runs an `UPDATE`.

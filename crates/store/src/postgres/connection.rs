@@ -48,6 +48,20 @@ impl std::fmt::Debug for PostgresSettings {
 }
 
 impl PostgresSettings {
+    /// The connection settings of the URL, with the connect timeout, TCP
+    /// keepalives and the service's application name (unless the URL
+    /// names one).
+    pub(crate) fn config(&self) -> Result<tokio_postgres::Config, tokio_postgres::Error> {
+        let mut config = tokio_postgres::Config::from_str(&self.url)?;
+        config
+            .connect_timeout(self.connect_timeout)
+            .keepalives_idle(Duration::from_secs(30));
+        if config.get_application_name().is_none() {
+            config.application_name("producer-projector");
+        }
+        Ok(config)
+    }
+
     /// The session settings every connection starts with.
     pub(crate) fn session_setup(&self) -> String {
         format!(
@@ -73,14 +87,7 @@ impl PostgresConnection {
         settings: &PostgresSettings,
         setup: &str,
     ) -> Result<DatabaseConnection, DbErr> {
-        let mut config =
-            tokio_postgres::Config::from_str(&settings.url).map_err(connection_error)?;
-        config
-            .connect_timeout(settings.connect_timeout)
-            .keepalives_idle(Duration::from_secs(30));
-        if config.get_application_name().is_none() {
-            config.application_name("producer-projector");
-        }
+        let config = settings.config().map_err(connection_error)?;
         let (client, connection) =
             io::run(async move { config.connect(NoTls).await })?.map_err(connection_error)?;
         io::spawn(async move {

@@ -39,6 +39,13 @@ pub(crate) fn spawn(task: impl Future<Output = ()> + Send + 'static) -> Result<(
     Ok(())
 }
 
+/// Starts `task` on the I/O runtime; the handle stops it.
+pub(crate) fn spawn_abortable(
+    task: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::AbortHandle, DbErr> {
+    Ok(runtime()?.spawn(task).abort_handle())
+}
+
 /// Waits on the calling thread for a future whose work happens elsewhere
 /// (a client's request, which the I/O runtime's connection task answers).
 pub(crate) fn wait<T>(future: impl Future<Output = T>) -> T {

@@ -13,8 +13,10 @@
 
 mod connection;
 mod io;
+mod listen;
 mod rows;
 mod url;
 
 pub(crate) use connection::{PostgresConnection, PostgresSettings};
+pub(crate) use listen::{APPENDS_CHANNEL, spawn_listener};
 pub use url::{is_postgres_url, masked_url};
