@@ -18,6 +18,7 @@ mod m20261127_000003_create_delivery_rejections;
 mod m20261127_000004_drop_unused_received_index;
 mod m20261127_000005_add_rebuild_columns;
 mod m20261207_000006_readable_producer_state;
+mod m20261208_000007_create_rebuild_lease;
 
 /// Every migration, oldest first.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_drop_unused_received_index::Migration),
             Box::new(m20261127_000005_add_rebuild_columns::Migration),
             Box::new(m20261207_000006_readable_producer_state::Migration),
+            Box::new(m20261208_000007_create_rebuild_lease::Migration),
         ]
     }
 }

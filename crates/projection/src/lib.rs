@@ -11,6 +11,7 @@ mod event;
 mod feed;
 mod fold;
 mod history;
+mod lease;
 mod projector;
 mod rebuild;
 mod state;

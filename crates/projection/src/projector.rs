@@ -32,6 +32,10 @@ pub enum ProjectorError {
     /// abandoned and the projection is current anyway.
     #[error("a newer rebuild finished first; this one was abandoned")]
     Superseded,
+    /// The rebuild's lease ran out (it could not renew it in time) and
+    /// another process took it over; nothing was swapped in.
+    #[error("the rebuild's lease ran out and another process took it over; nothing was swapped")]
+    LeaseLost,
     /// A stored state document could not be read.
     #[error("a stored projection document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -168,6 +172,8 @@ pub struct Projector {
     /// Held by the task deleting replaced generations, while it runs.
     pub(crate) retiring: Arc<Mutex<()>>,
     pub(crate) events_per_pass: u64,
+    /// This process's name as a holder of the rebuild lease.
+    pub(crate) holder: Arc<str>,
 }
 
 impl Projector {
@@ -181,6 +187,7 @@ impl Projector {
             swapping: Arc::new(AtomicBool::new(false)),
             retiring: Arc::new(Mutex::new(())),
             events_per_pass: EVENTS_PER_PASS,
+            holder: Arc::from(crate::lease::holder_name()),
         }
     }
 
@@ -215,28 +222,43 @@ impl Projector {
     /// projection, or behind the log, there is nothing complete to serve,
     /// and the rebuild runs first.
     pub async fn prepare_to_serve(&self) -> Result<(), ProjectorError> {
-        match self.needed_at_start().await? {
-            None => Ok(()),
-            Some((reason, Serving::Blocked)) => {
-                tracing::info!(reason, "rebuilding the projection before serving");
-                self.rebuild().await?;
-                Ok(())
-            }
-            Some((reason, Serving::FromPrevious)) => {
-                tracing::info!(
-                    reason,
-                    "serving from the previous generation while the projection is rebuilt"
-                );
-                let projector = self.clone();
-                // Raised before the task runs, so a readiness check right
-                // after start already sees the rebuild.
-                let running = RaisedFlag::raise_for_rebuild(&self.rebuilding)?;
-                tokio::spawn(async move {
-                    if let Err(error) = projector.rebuild_flagged(running).await {
-                        tracing::error!(%error, "the rebuild at start failed");
+        loop {
+            match self.needed_at_start().await? {
+                None => return Ok(()),
+                Some((reason, Serving::Blocked)) => {
+                    tracing::info!(reason, "rebuilding the projection before serving");
+                    match self.rebuild().await {
+                        Ok(_) => return Ok(()),
+                        // Another process (a replica starting at the same
+                        // time) builds it: wait for that one, then look
+                        // again.
+                        Err(ProjectorError::RebuildRunning | ProjectorError::Superseded) => {
+                            tracing::info!("another process is rebuilding the projection; waiting");
+                            tokio::time::sleep(crate::lease::WAIT_FOR_OTHER_REBUILD).await;
+                        }
+                        Err(error) => return Err(error),
                     }
-                });
-                Ok(())
+                }
+                Some((reason, Serving::FromPrevious)) => {
+                    tracing::info!(
+                        reason,
+                        "serving from the previous generation while the projection is rebuilt"
+                    );
+                    let projector = self.clone();
+                    // Raised before the task runs, so a readiness check right
+                    // after start already sees the rebuild.
+                    let running = RaisedFlag::raise_for_rebuild(&self.rebuilding)?;
+                    tokio::spawn(async move {
+                        match projector.rebuild_flagged(running).await {
+                            Ok(_) => {}
+                            Err(ProjectorError::RebuildRunning) => {
+                                tracing::info!("another process rebuilds the projection");
+                            }
+                            Err(error) => tracing::error!(%error, "the rebuild at start failed"),
+                        }
+                    });
+                    return Ok(());
+                }
             }
         }
     }
@@ -245,13 +267,16 @@ impl Projector {
     /// the previous generation can serve meanwhile. Deletes generations
     /// older than the current one first.
     async fn needed_at_start(&self) -> Result<Option<(&'static str, Serving)>, ProjectorError> {
+        // The head first: each append folds in its own transaction, so the
+        // meta row read after it has folded at least that far, whatever
+        // other replicas append meanwhile.
+        let head = self.store.log_head().await?;
         let meta = self.store.current_meta().await?;
         if let Some(meta) = &meta {
             self.store
                 .delete_generations_before(meta.generation, DELETE_CHUNK)
                 .await?;
         }
-        let head = self.store.log_head().await?;
         Ok(match &meta {
             None => Some(("no projection yet", Serving::Blocked)),
             Some(meta) if meta.applied_position < head => {
@@ -264,9 +289,19 @@ impl Projector {
         })
     }
 
-    /// Whether a rebuild is running now.
+    /// Whether a rebuild is running now in this process.
     pub fn is_rebuilding(&self) -> bool {
         self.rebuilding.load(Ordering::SeqCst)
+    }
+
+    /// Whether a rebuild is running now anywhere in the deployment: in
+    /// this process, or in any other holding the rebuild lease.
+    pub async fn is_rebuilding_anywhere(&self) -> Result<bool, ProjectorError> {
+        if self.is_rebuilding() {
+            return Ok(true);
+        }
+        let now = crate::lease::now_micros();
+        Ok(self.store.rebuild_lease(now).await?.is_some())
     }
 
     /// Whether a rebuild is in its final catch-up and swap (appends paused).

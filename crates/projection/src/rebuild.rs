@@ -28,17 +28,18 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use agentsync_events::INTERPRETER_VERSION;
 use event_store::{
-    ColumnsSuffice, Commit, DELETE_CHUNK, NpnShare, ProducerUpserts, ProjectionMeta, ProjectionTxn,
-    RebuildFigures, RebuildRead, Store, StoreError,
+    ColumnsSuffice, Commit, DELETE_CHUNK, LeaseTaken, NpnShare, ProducerUpserts, ProjectionMeta,
+    ProjectionTxn, RebuildFigures, RebuildRead, Store, StoreError,
 };
 use tokio::task::JoinHandle;
 
 use crate::event::FoldEvent;
 use crate::fold::{FOLD_VERSION, merge_global};
+use crate::lease::{Renewing, now_micros, ttl_micros};
 use crate::projector::{Projector, ProjectorError, fold_into_generation};
 use crate::state::GlobalState;
 use crate::stored::encode_row;
@@ -110,12 +111,6 @@ pub struct RebuildReport {
     pub events_per_second: f64,
 }
 
-fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 /// Raises a flag for as long as it lives: "a rebuild is running", "a swap
 /// is in progress".
 pub(crate) struct RaisedFlag(Arc<AtomicBool>);
@@ -159,6 +154,8 @@ enum Swapped {
     Done(RebuildFigures),
     /// A newer generation (a later rebuild) is current; nothing was swapped.
     Superseded(i64),
+    /// The lease ran out and another process holds it; nothing was swapped.
+    LeaseLost,
 }
 
 impl CaughtUp {
@@ -187,7 +184,11 @@ impl CaughtUp {
         self,
         txn: &ProjectionTxn,
         started: Instant,
+        holder: &str,
     ) -> Result<Swapped, ProjectorError> {
+        if !txn.holds_rebuild_lease(holder, now_micros())? {
+            return Ok(Swapped::LeaseLost);
+        }
         if let Some(newer) = txn
             .current_meta()?
             .filter(|c| c.generation > self.generation)
@@ -231,8 +232,38 @@ impl Projector {
         _running: RaisedFlag,
     ) -> Result<RebuildReport, ProjectorError> {
         let started = Instant::now();
-        let generation = self.store.latest_generation().await? + 1;
-        self.store.insert_meta(shadow_meta(generation)).await?;
+        let taken = self
+            .store
+            .take_rebuild_lease(&self.holder, now_micros(), ttl_micros(), shadow_meta(0))
+            .await?;
+        let generation = match taken {
+            LeaseTaken::Taken(generation) => generation,
+            LeaseTaken::HeldBy(lease) => {
+                tracing::info!(
+                    holder = %lease.holder,
+                    generation = lease.generation,
+                    "a rebuild is running in another process"
+                );
+                return Err(ProjectorError::RebuildRunning);
+            }
+        };
+        let renewing = Renewing::start(self.store.clone(), Arc::clone(&self.holder));
+        let rebuilt = self.rebuild_generation(generation, started).await;
+        drop(renewing);
+        if let Err(error) = self.store.release_rebuild_lease(&self.holder).await {
+            // It runs out by itself.
+            tracing::warn!(%error, "the rebuild could not release its lease");
+        }
+        rebuilt
+    }
+
+    /// Builds `generation`, whose meta row exists and whose lease this
+    /// process holds, and swaps it in.
+    async fn rebuild_generation(
+        &self,
+        generation: i64,
+        started: Instant,
+    ) -> Result<RebuildReport, ProjectorError> {
         let head = self.store.log_head().await?;
 
         let passes = self.clone();
@@ -255,10 +286,11 @@ impl Projector {
         // append between the last read and the swap.
         let gate = self.gate.lock().await;
         let swapping = RaisedFlag::raise(&self.swapping);
+        let holder = Arc::clone(&self.holder);
         let swapped = self
             .store
             .write_transaction(Commit::Synced, move |txn| {
-                caught_up.fold_and_swap(txn, started)
+                caught_up.fold_and_swap(txn, started, &holder)
             })
             .await;
         drop(gate);
@@ -272,6 +304,7 @@ impl Projector {
                 self.retire_generations_before(newer).await;
                 Err(ProjectorError::Superseded)
             }
+            Swapped::LeaseLost => Err(ProjectorError::LeaseLost),
         }
     }
 

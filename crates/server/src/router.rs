@@ -163,22 +163,25 @@ async fn readiness(state: &AppState) -> Result<&'static str, &'static str> {
     if state.projector.is_swapping() {
         return Err("projection swap in progress");
     }
+    // The head first (see the `projection` query).
+    let head = state.store.log_head().await.map_err(|e| unreachable(&e))?;
     let meta = state
         .projector
         .current_meta()
         .await
         .map_err(|e| unreachable(&e))?;
-    let head = state.store.log_head().await.map_err(|e| unreachable(&e))?;
     let Some(meta) = meta else {
         return Err("no projection yet");
     };
     if meta.applied_position < head {
         return Err("projection behind the log");
     }
-    match (
-        meta.fold_version == FOLD_VERSION,
-        state.projector.is_rebuilding(),
-    ) {
+    let rebuilding = state
+        .projector
+        .is_rebuilding_anywhere()
+        .await
+        .map_err(|e| unreachable(&e))?;
+    match (meta.fold_version == FOLD_VERSION, rebuilding) {
         (true, _) => Ok("ready"),
         (false, true) => Ok(
             "ready; rebuilding the projection for this release's fold version, \

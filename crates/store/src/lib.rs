@@ -17,6 +17,7 @@ mod database;
 pub mod entity;
 mod error;
 mod history_queries;
+mod lease_queries;
 mod log_queries;
 mod one_row;
 mod open;
@@ -32,6 +33,7 @@ mod writer_queries;
 pub use entity::event_log::Model as LogEntry;
 pub use error::StoreError;
 pub use history_queries::KeyedEntry;
+pub use lease_queries::{LeaseTaken, RebuildLease};
 pub use log_queries::{
     ColumnsSuffice, LogFilter, NpnShare, RebuildRead, RebuildRow, RowContent, StoredColumns,
     TypeCount,

@@ -70,7 +70,7 @@ pub(crate) fn current_meta_select() -> Select<ProjectionMetaTable> {
 }
 
 /// The highest generation number ever created (0 when none).
-fn latest_generation(db: &DatabaseConnection) -> Result<i64, DbErr> {
+pub(crate) fn latest_generation(db: &DatabaseConnection) -> Result<i64, DbErr> {
     Ok(max_of::<ProjectionMetaTable, _>(projection_meta::Column::Generation, db)?.unwrap_or(0))
 }
 

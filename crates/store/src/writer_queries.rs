@@ -25,6 +25,11 @@ impl<'a> ProjectionTxn<'a> {
         Self { txn }
     }
 
+    /// The transaction's connection, for the store's own queries.
+    pub(crate) fn connection(&self) -> &sea_orm::DatabaseConnection {
+        self.txn.connection()
+    }
+
     /// The current generation's meta row, as this transaction sees it.
     pub fn current_meta(&self) -> Result<Option<ProjectionMeta>, StoreError> {
         Ok(current_meta(self.txn.connection())?)

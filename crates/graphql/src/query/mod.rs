@@ -182,9 +182,19 @@ impl QueryRoot {
     /// Where the projection stands against the log.
     async fn projection(&self, ctx: &Context<'_>) -> async_graphql::Result<ProjectionStatus> {
         let api = api(ctx)?;
+        // The head first: appends fold in their own transaction, so the
+        // meta row read after it has folded at least that far, whichever
+        // replica appended meanwhile (a head read second could count a
+        // lag that never was).
+        let head = api.store.log_head().await.map_err(ApiError::from)?;
         let meta = api.projector.current_meta().await.map_err(ApiError::from)?;
-        let log_head = api.store.log_head().await.map_err(ApiError::from)?;
         let applied_position = meta.as_ref().map_or(0, |m| m.applied_position);
+        let log_head = head.max(applied_position);
+        let rebuilding = api
+            .projector
+            .is_rebuilding_anywhere()
+            .await
+            .map_err(ApiError::from)?;
         let last_rebuild = meta.as_ref().and_then(|m| {
             let duration_ms = m.duration_ms?;
             let events_folded = m.events_folded?;
@@ -203,7 +213,7 @@ impl QueryRoot {
             generation: meta.as_ref().map_or(0, |m| m.generation),
             fold_version: meta.as_ref().map_or(0, |m| m.fold_version),
             code_fold_version: FOLD_VERSION,
-            rebuilding: api.projector.is_rebuilding(),
+            rebuilding,
             last_rebuild_at: meta.as_ref().and_then(|m| m.finished_at).and_then(datetime),
             last_rebuild,
         })

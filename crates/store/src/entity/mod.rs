@@ -4,3 +4,4 @@ pub mod delivery_rejections;
 pub mod event_log;
 pub mod producer_state;
 pub mod projection_meta;
+pub mod rebuild_lease;
