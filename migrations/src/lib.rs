@@ -89,12 +89,15 @@ pub const POSTGRES_MIGRATION_LOCK: i64 = 0x6D69_6772;
 /// and returns how many were pending. Several processes may call it at
 /// once: each holds [`POSTGRES_MIGRATION_LOCK`] while it looks for pending
 /// migrations and applies them, on one connection that it closes when
-/// done (which releases the lock even if a migration failed).
-pub async fn apply_to_postgres(url: &str) -> Result<usize, DbErr> {
+/// done (which releases the lock even if a migration failed). Connecting
+/// may take up to `connect_timeout`.
+pub async fn apply_to_postgres(url: &str, connect_timeout: Duration) -> Result<usize, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
     options
         .max_connections(1)
         .min_connections(1)
+        .connect_timeout(connect_timeout)
+        .acquire_timeout(connect_timeout)
         .sqlx_logging(false);
     let db = Database::connect(options).await?;
     let lock = |function: &str| {

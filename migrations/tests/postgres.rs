@@ -2,6 +2,8 @@
 //! current generation, and replicas starting at once apply each migration
 //! exactly once.
 
+use std::time::Duration;
+
 use migrations::{Migrator, MigratorTrait, apply_to_postgres};
 use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 
@@ -9,10 +11,17 @@ use sea_orm_migration::sea_orm::{ConnectionTrait, Database, DbBackend, Statement
 async fn every_migration_applies_and_the_view_shows_the_current_generation() {
     let url = test_postgres::database();
     assert_eq!(
-        apply_to_postgres(&url).await.expect("migrates"),
+        apply_to_postgres(&url, Duration::from_secs(5))
+            .await
+            .expect("migrates"),
         Migrator::migrations().len()
     );
-    assert_eq!(apply_to_postgres(&url).await.expect("again"), 0);
+    assert_eq!(
+        apply_to_postgres(&url, Duration::from_secs(5))
+            .await
+            .expect("again"),
+        0
+    );
     let db = Database::connect(&url).await.expect("connects");
     db.execute_unprepared(
         "INSERT INTO projection_meta (generation, is_current, fold_version, applied_position, \
@@ -72,7 +81,7 @@ async fn replicas_starting_at_once_apply_each_migration_exactly_once() {
 }
 
 async fn apply_to_postgres_owned(url: String) -> Result<usize, sea_orm_migration::DbErr> {
-    apply_to_postgres(&url).await
+    apply_to_postgres(&url, Duration::from_secs(5)).await
 }
 
 #[tokio::test]

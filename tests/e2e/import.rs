@@ -66,8 +66,9 @@ async fn an_import_during_live_ingest_leaves_the_projection_equal_to_a_rebuild()
     let lines: Vec<String> = (0..12_000).map(|n| line(n, 1 + n % 60)).collect();
     let file = write_file(dir.path(), &lines);
     let url = server.config.database_url.clone();
-    let import =
-        tokio::spawn(async move { producer_projector::import::import_file(&url, &file).await });
+    let import = tokio::spawn(async move {
+        producer_projector::import::import_file(&event_store::StoreOptions::new(url), &file).await
+    });
     let mut live: usize = 0;
     while live < 30 || !import.is_finished() {
         send(
@@ -114,9 +115,12 @@ async fn an_import_that_stops_on_a_malformed_line_leaves_what_it_appended_folded
     let mut lines: Vec<String> = (0..6_000).map(|n| line(n, 1_000 + n)).collect();
     lines.insert(5_500, "{\"webhook_id\": \"broken\"\n".to_owned());
     let file = write_file(dir.path(), &lines);
-    let error = producer_projector::import::import_file(&server.config.database_url, &file)
-        .await
-        .expect_err("the malformed line stops it");
+    let error = producer_projector::import::import_file(
+        &event_store::StoreOptions::new(server.config.database_url.clone()),
+        &file,
+    )
+    .await
+    .expect_err("the malformed line stops it");
     assert!(error.to_string().contains("line 5501"), "{error}");
     // The next delivery moves the projection's position past the log head
     // of the import; nothing the import appended may be missing from it.

@@ -352,9 +352,11 @@ async fn rebuild_by_mutation_and_by_cli_leaves_every_query_answering_the_same() 
         "rebuilt projection differs from the live one"
     );
 
-    let report = producer_projector::rebuild_offline(&server.config.database_url)
-        .await
-        .expect("cli rebuild");
+    let report = producer_projector::rebuild_offline(&event_store::StoreOptions::new(
+        server.config.database_url.clone(),
+    ))
+    .await
+    .expect("cli rebuild");
     assert_eq!(report.events_folded, 300);
     assert_eq!(server.query(EVERYTHING, json!({})).await, before);
     let status = server
@@ -473,9 +475,11 @@ async fn a_producer_lookup_agrees_with_the_producer_pages_across_a_rebuild() {
 
     // After a swap both read the new generation's rows.
     let before = both(npns[0].clone()).await.0.expect("row");
-    producer_projector::rebuild_offline(&server.config.database_url)
-        .await
-        .expect("cli rebuild");
+    producer_projector::rebuild_offline(&event_store::StoreOptions::new(
+        server.config.database_url.clone(),
+    ))
+    .await
+    .expect("cli rebuild");
     for npn in &npns {
         let (direct, pooled) = both(npn.clone()).await;
         assert_eq!(direct, pooled, "{npn} after the rebuild");
@@ -585,9 +589,12 @@ async fn ingest_keeps_working_during_a_rebuild_and_nothing_is_missed() {
         .collect();
     let file = dir.path().join("bulk.ndjson");
     std::fs::write(&file, lines).expect("ndjson");
-    producer_projector::import::import_file(&test_config(&dir).database_url, &file)
-        .await
-        .expect("import");
+    producer_projector::import::import_file(
+        &event_store::StoreOptions::new(test_config(&dir).database_url),
+        &file,
+    )
+    .await
+    .expect("import");
     let server = std::sync::Arc::new(TestServer::start(test_config(&dir)).await);
     let rebuild = {
         let server = server.clone();

@@ -81,9 +81,11 @@ async fn the_current_producers_read_with_sqlite3_in_typed_columns() {
 
     // A rebuild writes the same rows into its generation, and the view
     // follows the swap.
-    producer_projector::rebuild_offline(&server.config.database_url)
-        .await
-        .expect("rebuild");
+    producer_projector::rebuild_offline(&event_store::StoreOptions::new(
+        server.config.database_url.clone(),
+    ))
+    .await
+    .expect("rebuild");
     assert_eq!(Value::from(sqlite3(&server, query).await), expected);
     let generations = sqlite3(&server, "SELECT DISTINCT generation FROM current_producers").await;
     assert_eq!(Value::from(generations), json!([{"generation": 2}]));

@@ -72,6 +72,7 @@ pub fn sqlite_config(dir: &tempfile::TempDir) -> ServeConfig {
 pub fn config_for(database_url: String) -> ServeConfig {
     ServeConfig {
         database_url,
+        database_tuning: Default::default(),
         secrets: EndpointSecrets::parse(Some(SECRET), None, None).expect("valid"),
         tolerance_secs: 300,
         max_body_bytes: producer_projector::config::DEFAULT_MAX_BODY_BYTES,

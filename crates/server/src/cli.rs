@@ -5,10 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use event_store::StoreOptions;
 
 use crate::config::{
     ConfigError, DEFAULT_ACK_DEADLINE, DEFAULT_DATABASE_URL, DEFAULT_MAX_BODY_BYTES,
-    EndpointSecrets, ServeConfig, TrafficLimits,
+    DatabaseTuning, EndpointSecrets, ServeConfig, TrafficLimits,
 };
 
 /// producer-projector receives AgentSync webhooks, keeps every verified
@@ -58,12 +59,65 @@ pub enum Command {
     SendExample(SendExampleArgs),
 }
 
-/// Where the database is.
+/// Where the database is, and how the service connects to it.
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// The database: a SQLite file URL, sqlite://PATH (an in-memory database cannot be shared by the threads that open it). The default is a file under ./data, created with its folder if missing.
-    #[arg(long, env = "PROJECTOR_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    /// The database: a SQLite file, sqlite://PATH (the default is a file under ./data, created with its folder if missing; an in-memory database cannot be shared by the threads that open it), or PostgreSQL 15 or newer, postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (also postgresql://), which several replicas may share. The password is never printed.
+    #[arg(long, env = "PROJECTOR_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, hide_env_values = true, hide_default_value = false)]
     pub database_url: String,
+    /// Connections for reads: this many threads each keep one (PostgreSQL: each replica opens these, one per writer and one that listens for other replicas' appends).
+    #[arg(long, env = "PROJECTOR_DATABASE_READ_CONNECTIONS", default_value_t = 4)]
+    pub database_read_connections: u32,
+    /// PostgreSQL: milliseconds a connect may take before it fails (the delivery is then answered 503).
+    #[arg(
+        long,
+        env = "PROJECTOR_DATABASE_CONNECT_TIMEOUT_MS",
+        default_value_t = 5_000
+    )]
+    pub database_connect_timeout_ms: u64,
+    /// PostgreSQL: milliseconds one statement may run (statement_timeout) before it is cancelled.
+    #[arg(
+        long,
+        env = "PROJECTOR_DATABASE_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub database_statement_timeout_ms: u64,
+    /// PostgreSQL: milliseconds one statement may wait for a lock (lock_timeout), the lock that orders appends across replicas included; past it the delivery is answered 503 and retried by the sender.
+    #[arg(
+        long,
+        env = "PROJECTOR_DATABASE_LOCK_TIMEOUT_MS",
+        default_value_t = 5_000
+    )]
+    pub database_lock_timeout_ms: u64,
+}
+
+impl DatabaseArgs {
+    /// The store's options for these settings, checked: a zero count or
+    /// timeout is refused, naming its variable.
+    pub fn store_options(&self) -> Result<StoreOptions, ConfigError> {
+        positive(
+            "PROJECTOR_DATABASE_READ_CONNECTIONS",
+            u64::from(self.database_read_connections),
+        )?;
+        positive(
+            "PROJECTOR_DATABASE_CONNECT_TIMEOUT_MS",
+            self.database_connect_timeout_ms,
+        )?;
+        positive(
+            "PROJECTOR_DATABASE_STATEMENT_TIMEOUT_MS",
+            self.database_statement_timeout_ms,
+        )?;
+        positive(
+            "PROJECTOR_DATABASE_LOCK_TIMEOUT_MS",
+            self.database_lock_timeout_ms,
+        )?;
+        let mut options = StoreOptions::new(self.database_url.clone());
+        options.read_connections = self.database_read_connections;
+        options.connect_timeout = Duration::from_millis(self.database_connect_timeout_ms);
+        options.statement_timeout = Duration::from_millis(self.database_statement_timeout_ms);
+        options.lock_timeout = Duration::from_millis(self.database_lock_timeout_ms);
+        Ok(options)
+    }
 }
 
 /// Options of `serve`.
@@ -144,8 +198,10 @@ impl ServeArgs {
             self.max_ws_connections as u64,
         )?;
         positive("PROJECTOR_MAX_SUBSCRIPTIONS", self.max_subscriptions as u64)?;
+        let database = self.database.store_options()?;
         Ok(ServeConfig {
-            database_url: self.database.database_url.clone(),
+            database_url: database.url.clone(),
+            database_tuning: DatabaseTuning::of(&database),
             secrets: EndpointSecrets::parse(
                 self.webhook_secret.as_deref(),
                 self.webhook_secret_psapi.as_deref(),

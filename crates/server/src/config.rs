@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use event_store::StoreOptions;
 use webhook_verify::{SecretError, SecretSet};
 
 /// The webhook paths AgentSync can deliver to. Each may have its own secret
@@ -123,8 +124,10 @@ fn parse_set(text: &str, variable: &'static str) -> Result<SecretSet, ConfigErro
 /// Everything `serve` needs, already validated.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
-    /// The sea-orm database URL.
+    /// The database URL (`sqlite://PATH` or `postgres://…`).
     pub database_url: String,
+    /// How the store connects to it, beyond the URL.
+    pub database_tuning: DatabaseTuning,
     /// The webhook secrets.
     pub secrets: EndpointSecrets,
     /// How far a delivery's timestamp may be from now, in seconds.
@@ -173,6 +176,49 @@ impl Default for TrafficLimits {
             max_ws_connections: 256,
             max_subscriptions: 1_024,
         }
+    }
+}
+
+/// The connection settings of [`StoreOptions`] besides its URL, so that a
+/// config can be written out with only the URL chosen.
+#[derive(Debug, Clone, Copy)]
+pub struct DatabaseTuning {
+    /// Reading threads, each with its connection.
+    pub read_connections: u32,
+    /// PostgreSQL: how long a connect may take.
+    pub connect_timeout: Duration,
+    /// PostgreSQL: `statement_timeout`.
+    pub statement_timeout: Duration,
+    /// PostgreSQL: `lock_timeout`.
+    pub lock_timeout: Duration,
+}
+
+impl Default for DatabaseTuning {
+    /// The store's defaults.
+    fn default() -> Self {
+        Self::of(&StoreOptions::new(String::new()))
+    }
+}
+
+impl DatabaseTuning {
+    /// The tuning `options` carry.
+    pub fn of(options: &StoreOptions) -> Self {
+        Self {
+            read_connections: options.read_connections,
+            connect_timeout: options.connect_timeout,
+            statement_timeout: options.statement_timeout,
+            lock_timeout: options.lock_timeout,
+        }
+    }
+
+    /// The store's options for the database at `url`, tuned so.
+    pub fn options(&self, url: &str) -> StoreOptions {
+        let mut options = StoreOptions::new(url.to_owned());
+        options.read_connections = self.read_connections;
+        options.connect_timeout = self.connect_timeout;
+        options.statement_timeout = self.statement_timeout;
+        options.lock_timeout = self.lock_timeout;
+        options
     }
 }
 

@@ -79,11 +79,9 @@ pub struct ImportReport {
     pub rebuild: Option<RebuildReport>,
 }
 
-/// Imports `path` into the database at `database_url`.
-pub async fn import_file(database_url: &str, path: &Path) -> Result<ImportReport, ImportError> {
-    let store = Store::open(&StoreOptions::new(database_url.to_owned()))
-        .await
-        .map_err(ServeError::from)?;
+/// Imports `path` into the database `options` name.
+pub async fn import_file(options: &StoreOptions, path: &Path) -> Result<ImportReport, ImportError> {
+    let store = Store::open(options).await.map_err(ServeError::from)?;
     let read_error = |source| ImportError::Read {
         path: path.display().to_string(),
         source,

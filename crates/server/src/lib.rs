@@ -19,6 +19,6 @@ mod serve;
 mod status_page;
 mod subscriptions;
 
-pub use config::{Endpoint, EndpointSecrets, ServeConfig, TrafficLimits};
+pub use config::{DatabaseTuning, Endpoint, EndpointSecrets, ServeConfig, TrafficLimits};
 pub use error::ApiError;
 pub use serve::{ServeError, rebuild_offline, serve};

@@ -22,14 +22,13 @@ async fn main() -> anyhow::Result<()> {
         None => run_serve(cli.serve).await,
         Some(Command::Serve(args)) => run_serve(args).await,
         Some(Command::Migrate(args)) => {
-            let options = event_store::StoreOptions::new(args.database_url.clone());
-            let applied = event_store::Store::migrate(&options).await?;
+            let applied = event_store::Store::migrate(&args.store_options()?).await?;
             println!("{applied} migration(s) applied");
             Ok(())
         }
         Some(Command::SendExample(args)) => run_send_example(args).await,
         Some(Command::Rebuild(args)) => {
-            let report = producer_projector::rebuild_offline(&args.database_url).await?;
+            let report = producer_projector::rebuild_offline(&args.store_options()?).await?;
             println!(
                 "rebuilt generation {}: {} events folded, {} producers written in {} ms ({:.0} events/s)",
                 report.generation,
@@ -41,9 +40,11 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Import(args)) => {
-            let report =
-                producer_projector::import::import_file(&args.database.database_url, &args.file)
-                    .await?;
+            let report = producer_projector::import::import_file(
+                &args.database.store_options()?,
+                &args.file,
+            )
+            .await?;
             if let Some(rebuild) = &report.rebuild {
                 println!(
                     "the database had no current projection: rebuilt generation {} first, in {} ms ({:.0} events/s)",

@@ -44,7 +44,7 @@ pub async fn serve(
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
-    let mut options = StoreOptions::new(config.database_url.clone());
+    let mut options = config.database_tuning.options(&config.database_url);
     options.max_page_count = config.max_database_pages;
     let store = Store::open(&options).await?;
     let feed = ChangeFeed::default();
@@ -87,11 +87,12 @@ pub async fn serve(
     Ok(())
 }
 
-/// Rebuilds the projection of the database at `database_url` from this
-/// process (the `rebuild` command). Safe while a server runs on the same
-/// database: the final catch-up and swap hold SQLite's write lock.
-pub async fn rebuild_offline(database_url: &str) -> Result<RebuildReport, ServeError> {
-    let store = Store::open(&StoreOptions::new(database_url.to_owned())).await?;
+/// Rebuilds the projection of the database `options` name from this
+/// process (the `rebuild` command). Safe while servers run on the same
+/// database: it takes the rebuild lease like theirs, and its final
+/// catch-up and swap hold the database's write lock.
+pub async fn rebuild_offline(options: &StoreOptions) -> Result<RebuildReport, ServeError> {
+    let store = Store::open(options).await?;
     let projector = Projector::new(store, Default::default());
     let report = projector.rebuild().await?;
     projector.retired().await;

@@ -156,7 +156,9 @@ impl Store {
                 create_folder_of(&path)?;
                 migrations::apply_to_sqlite(&options.url, options.busy_timeout).await
             }
-            Target::Postgres(_) => migrations::apply_to_postgres(&options.url).await,
+            Target::Postgres(_) => {
+                migrations::apply_to_postgres(&options.url, options.connect_timeout).await
+            }
         };
         applied.map_err(StoreError::Migrations)
     }

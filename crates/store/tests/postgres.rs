@@ -179,3 +179,18 @@ async fn a_batch_that_rolls_back_leaves_no_hole_in_the_positions() {
     assert_eq!(next, AppendOutcome::Appended(1), "position 1 is reused");
     assert_eq!(store.log_head().await.expect("head"), 1);
 }
+
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_is_an_error_that_never_shows_the_password() {
+    let mut options = StoreOptions::new("postgres://app:hunter2secret@127.0.0.1:1/projector");
+    options.connect_timeout = Duration::from_millis(500);
+    let failed = Store::open(&options)
+        .await
+        .expect_err("nothing listens on port 1");
+    let message = format!("{failed} {failed:?}");
+    assert!(!message.contains("hunter2secret"), "{message}");
+    assert_eq!(
+        event_store::masked_url("postgres://app:hunter2secret@127.0.0.1:1/projector"),
+        "postgres://app:***@127.0.0.1:1/projector"
+    );
+}
