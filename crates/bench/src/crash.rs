@@ -94,7 +94,7 @@ pub async fn run(
 
 /// Re-sends up to 20 acknowledged deliveries (with fresh timestamps, as the
 /// sender's retry would) and counts those answered `duplicate`.
-async fn resend(
+pub(crate) async fn resend(
     server: &ServerProcess,
     secret: &Secret,
     acked: &[(usize, u64)],
@@ -116,7 +116,10 @@ async fn resend(
     Ok(deduplicated)
 }
 
-async fn projection_matches_rebuild(server: &ServerProcess, url: &str) -> anyhow::Result<bool> {
+pub(crate) async fn projection_matches_rebuild(
+    server: &ServerProcess,
+    url: &str,
+) -> anyhow::Result<bool> {
     let store = Store::open(&StoreOptions::new(url.to_owned())).await?;
     // Every column but the generation and the last position folded,
     // which a rebuild takes from entries it cannot fold too.

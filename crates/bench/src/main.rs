@@ -5,6 +5,7 @@
 
 mod audit;
 mod crash;
+mod crash_replicas;
 mod dataset;
 mod events;
 mod http1;
@@ -61,6 +62,11 @@ struct CrashOptions {
     /// Concurrent senders.
     #[arg(long, default_value_t = 16)]
     connections: usize,
+    /// Run on PostgreSQL instead: a throwaway cluster (Debian's postgresql
+    /// package), three replicas, and in each round one replica killed or
+    /// PostgreSQL stopped immediately.
+    #[arg(long)]
+    postgres: bool,
 }
 
 #[derive(Args, Clone)]
@@ -128,9 +134,19 @@ async fn main() -> anyhow::Result<()> {
 async fn run_crash(options: &CrashOptions) -> anyhow::Result<()> {
     let binary = server_binary(options.server_bin.as_deref())?;
     let dir = tempfile::tempdir()?;
-    let report = crash::run(&binary, dir.path(), options.kills, options.connections).await?;
+    let (report, on) = if options.postgres {
+        let report =
+            crash_replicas::run(&binary, dir.path(), options.kills, options.connections).await?;
+        (
+            report,
+            "PostgreSQL, 3 replicas; kills of a replica or of PostgreSQL",
+        )
+    } else {
+        let report = crash::run(&binary, dir.path(), options.kills, options.connections).await?;
+        (report, "SQLite")
+    };
     println!(
-        "crash test: {} deliveries acknowledged, {} kills, lost = {}, duplicated = {}, {} retries after restarts answered duplicate, {} entries logged, positions gap-free = {}, projection equals a fresh rebuild = {}",
+        "crash test ({on}): {} deliveries acknowledged, {} kills, lost = {}, duplicated = {}, {} retries after restarts answered duplicate, {} entries logged, positions gap-free = {}, projection equals a fresh rebuild = {}",
         report.acknowledged,
         report.kills,
         report.lost,
