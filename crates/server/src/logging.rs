@@ -31,8 +31,9 @@ pub fn env_filter(default: &str) -> EnvFilter {
     filter
 }
 
-/// Request ids: the process start (hex seconds) and a counter, so ids are
-/// unique across restarts without a random source.
+/// Request ids: the process start (hex seconds), a random 32-bit tag and a
+/// counter, so ids are unique across restarts and across replicas started
+/// in the same second.
 #[derive(Clone, Debug)]
 pub struct SequentialRequestId {
     prefix: String,
@@ -44,8 +45,12 @@ impl Default for SequentialRequestId {
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
+        let mut tag = [0u8; 4];
+        // Without a random source the tag is 0: ids stay unique per
+        // process start, as before.
+        let tag = getrandom::fill(&mut tag).map_or(0, |()| u32::from_le_bytes(tag));
         Self {
-            prefix: format!("{started:x}"),
+            prefix: format!("{started:x}-{tag:08x}"),
             next: std::sync::Arc::new(AtomicU64::new(1)),
         }
     }
@@ -82,4 +87,23 @@ pub fn log_response<B>(response: &Response<B>, latency: Duration, _span: &Span) 
         latency_ms = latency.as_secs_f64() * 1000.0,
         "request finished"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generators_made_at_once_as_by_two_replicas_give_different_ids() {
+        let request = Request::new(());
+        let mut ids = std::collections::HashSet::new();
+        for _ in 0..50 {
+            let mut replica = SequentialRequestId::default();
+            for _ in 0..3 {
+                let id = replica.make_request_id(&request).expect("an id");
+                let text = id.header_value().to_str().expect("text").to_owned();
+                assert!(ids.insert(text), "ids repeat across replicas");
+            }
+        }
+    }
 }
