@@ -2,6 +2,7 @@
 //! file, real signed HTTP requests. One binary, so the app links once.
 
 mod bounded_work;
+mod copy;
 mod dashboards;
 mod hostile;
 mod import;

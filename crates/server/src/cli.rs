@@ -53,6 +53,8 @@ pub enum Command {
     Rebuild(DatabaseArgs),
     /// Append NDJSON lines of {webhook_id, timestamp, body} to the log as if delivered (a backfill), folding each batch into the projection as it is appended; safe while the service runs.
     Import(ImportArgs),
+    /// Copy the whole log of one database into another (e.g. a SQLite file into PostgreSQL), folding the projection there as it goes; safe to run again (nothing is appended twice).
+    Copy(CopyArgs),
     /// Print the GraphQL schema (SDL), or write it to a file.
     ExportSchema(ExportSchemaArgs),
     /// Sign an example envelope of one event type and post it, like the portal's "Send Example".
@@ -232,6 +234,17 @@ fn positive(variable: &'static str, value: u64) -> Result<(), ConfigError> {
         return Err(ConfigError::NotPositive { variable });
     }
     Ok(())
+}
+
+/// Options of `copy`.
+#[derive(Debug, Clone, Args)]
+pub struct CopyArgs {
+    /// The database to copy from (sqlite://PATH or postgres://…); it is only read.
+    #[arg(long, env = "PROJECTOR_COPY_FROM_URL", hide_env_values = true)]
+    pub from: String,
+    /// The database to copy into (created and migrated if needed); best empty, so every entry keeps its position.
+    #[arg(long, env = "PROJECTOR_COPY_TO_URL", hide_env_values = true)]
+    pub to: String,
 }
 
 /// Options of `send-example`.

@@ -87,10 +87,7 @@ pub async fn import_file(options: &StoreOptions, path: &Path) -> Result<ImportRe
         source,
     };
     let file = std::fs::File::open(path).map_err(read_error)?;
-    let projector = Projector::new(store.clone(), Default::default());
-    let rebuild = projector.prepare().await.map_err(ServeError::from)?;
-    projector.retired().await;
-    let fold: Arc<dyn AppendHook> = Arc::new(LiveFold::new(ChangeFeed::default()));
+    let (fold, rebuild) = folding_appends(&store).await?;
     let started = Instant::now();
     let (mut lines, mut appended, mut duplicates) = (0u64, 0u64, 0u64);
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
@@ -107,11 +104,11 @@ pub async fn import_file(options: &StoreOptions, path: &Path) -> Result<ImportRe
         batch.push(entry_from(parsed));
         lines += 1;
         if batch.len() == IMPORT_BATCH {
-            let (a, d) = append(&store, &fold, std::mem::take(&mut batch)).await?;
+            let (a, d) = append_folded(&store, &fold, std::mem::take(&mut batch)).await?;
             (appended, duplicates) = (appended + a, duplicates + d);
         }
     }
-    let (a, d) = append(&store, &fold, batch).await?;
+    let (a, d) = append_folded(&store, &fold, batch).await?;
     (appended, duplicates) = (appended + a, duplicates + d);
     let append_seconds = started.elapsed().as_secs_f64();
     Ok(ImportReport {
@@ -133,18 +130,30 @@ fn entry_from(line: ImportLine) -> NewEntry {
     )
 }
 
-async fn append(
+/// Makes `store` ready for appends folded as they are appended: a
+/// projection first, rebuilt from what is logged when there is none (or
+/// one of another fold version); returns the hook that folds, and that
+/// rebuild.
+pub(crate) async fn folding_appends(
+    store: &Store,
+) -> Result<(Arc<dyn AppendHook>, Option<RebuildReport>), ServeError> {
+    let projector = Projector::new(store.clone(), Default::default());
+    let rebuild = projector.prepare().await?;
+    projector.retired().await;
+    Ok((Arc::new(LiveFold::new(ChangeFeed::default())), rebuild))
+}
+
+/// Appends `batch` in one transaction that folds it with `fold`; returns
+/// how many entries were appended and how many were in the log already.
+pub(crate) async fn append_folded(
     store: &Store,
     fold: &Arc<dyn AppendHook>,
     batch: Vec<NewEntry>,
-) -> Result<(u64, u64), ImportError> {
+) -> Result<(u64, u64), ServeError> {
     if batch.is_empty() {
         return Ok((0, 0));
     }
-    let outcomes = store
-        .append_batch_with(batch, fold.clone())
-        .await
-        .map_err(ServeError::from)?;
+    let outcomes = store.append_batch_with(batch, fold.clone()).await?;
     let appended = outcomes
         .iter()
         .filter(|outcome| matches!(outcome, AppendOutcome::Appended(_)))

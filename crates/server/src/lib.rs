@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod copy;
 mod error;
 mod graphiql;
 mod graphql;

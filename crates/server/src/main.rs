@@ -61,6 +61,27 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Some(Command::Copy(args)) => {
+            let from = event_store::StoreOptions::new(args.from.clone());
+            let to = event_store::StoreOptions::new(args.to.clone());
+            let report = producer_projector::copy::copy_log(&from, &to).await?;
+            if report.destination_had > 0 {
+                println!(
+                    "the destination held {} entries before: the copied ones took positions after them",
+                    report.destination_had
+                );
+            }
+            println!(
+                "copied {} entries from {} to {}: {} appended and folded, {} already there, in {:.2} s",
+                report.read,
+                event_store::masked_url(&args.from),
+                event_store::masked_url(&args.to),
+                report.appended,
+                report.duplicates,
+                report.seconds
+            );
+            Ok(())
+        }
         Some(Command::ExportSchema(args)) => {
             let sdl = graphql_api::export_sdl();
             match args.output {
