@@ -117,3 +117,82 @@ async fn a_changed_fold_version_is_rebuilt_while_the_service_serves() {
     assert_eq!(ready.text().await.expect("body"), "ready");
     server.stop().await;
 }
+
+/// Marks the current generation as built by a newer release's fold, as a
+/// replica of that release finds it during a rolling upgrade.
+async fn pretend_a_newer_release_built_it(server: &TestServer, by: i64) {
+    server
+        .sql(&format!(
+            "UPDATE projection_meta SET fold_version = fold_version + ({by}) WHERE is_current"
+        ))
+        .await;
+}
+
+async fn producer_status(server: &TestServer, npn: &str) -> Value {
+    let data = server
+        .query(
+            "query($npn: String!) { producer(npn: $npn) { status } projection { appliedPosition generation rebuilding } }",
+            json!({"npn": npn}),
+        )
+        .await;
+    data
+}
+
+#[tokio::test]
+async fn an_older_release_serves_a_newer_releases_projection_without_folding_into_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = test_config(&dir);
+    let server = TestServer::start(config.clone()).await;
+    let activated = "producersync.npn.activated";
+    send(
+        &server,
+        "u1",
+        activated,
+        "2025-07-01T00:00:00Z",
+        json!({"npn": "61"}),
+    )
+    .await;
+    pretend_a_newer_release_built_it(&server, 1).await;
+
+    // Its deliveries are still taken, and left for the newer release to
+    // fold: the generation stays folded by one fold version.
+    send(
+        &server,
+        "u2",
+        activated,
+        "2025-07-01T00:00:00Z",
+        json!({"npn": "62"}),
+    )
+    .await;
+    let seen = producer_status(&server, "62").await;
+    assert_eq!(seen["producer"], Value::Null, "{seen}");
+    assert_eq!(seen["projection"]["appliedPosition"], 1, "{seen}");
+    let ready = reqwest::get(server.url("/readyz")).await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert!(ready.text().await.expect("body").contains("newer release"));
+
+    // Restarted, it neither rebuilds nor blocks.
+    server.stop().await;
+    let server = TestServer::start(config).await;
+    let seen = producer_status(&server, "61").await;
+    assert_eq!(seen["producer"]["status"], "ACTIVE", "{seen}");
+    assert_eq!(seen["projection"]["generation"], 1, "{seen}");
+    assert_eq!(seen["projection"]["rebuilding"], false, "{seen}");
+
+    // The newer release's next append folds what the older one left.
+    pretend_a_newer_release_built_it(&server, -1).await;
+    send(
+        &server,
+        "u3",
+        activated,
+        "2025-07-01T00:00:00Z",
+        json!({"npn": "63"}),
+    )
+    .await;
+    for npn in ["62", "63"] {
+        let seen = producer_status(&server, npn).await;
+        assert_eq!(seen["producer"]["status"], "ACTIVE", "{npn}: {seen}");
+        assert_eq!(seen["projection"]["appliedPosition"], 3, "{seen}");
+    }
+    server.stop().await;
+}

@@ -74,17 +74,39 @@ impl AppendHook for LiveFold {
     }
 }
 
-/// Folds a batch into the current generation.
+/// The most entries an append folds besides its own: those other
+/// processes appended without folding them into the current generation
+/// (a replica of an older release, which leaves a newer release's
+/// generation alone). A longer gap is left to a rebuild, off the commit
+/// path.
+const MAX_FOLDED_FOR_OTHERS: i64 = 10_000;
+
+/// Folds a batch into the current generation, with the entries before it
+/// that are not folded there yet. A generation a newer release built (a
+/// higher fold version) is left alone: during a rolling upgrade the
+/// replicas of the newer release fold what this one appends, so no
+/// generation that stays is folded by two fold versions. (A generation of
+/// an older release is folded into while the new one is rebuilt, and
+/// replaced by it.)
 fn apply_batch(txn: &ProjectionTxn, entries: &[Appended]) -> Result<(), ProjectorError> {
     // Without a current generation there is nothing to keep up to date: the
     // next start rebuilds from the log.
     let Some(meta) = txn.current_meta()? else {
         return Ok(());
     };
-    let events: Vec<FoldEvent> = entries
-        .iter()
-        .filter_map(FoldEvent::from_appended)
-        .collect();
+    if meta.fold_version > FOLD_VERSION {
+        return Ok(());
+    }
+    let Some(first) = entries.iter().map(|a| a.entry.position).min() else {
+        return Ok(());
+    };
+    let missed = first - 1 - meta.applied_position;
+    let mut events = Vec::new();
+    if (1..=MAX_FOLDED_FOR_OTHERS).contains(&missed) {
+        let others = txn.entries_after(meta.applied_position, missed.unsigned_abs())?;
+        events.extend(others.iter().filter_map(FoldEvent::from_entry));
+    }
+    events.extend(entries.iter().filter_map(FoldEvent::from_appended));
     let head = entries
         .iter()
         .map(|a| a.entry.position)
@@ -279,11 +301,22 @@ impl Projector {
         }
         Ok(match &meta {
             None => Some(("no projection yet", Serving::Blocked)),
+            // A newer release built it (a rolling upgrade is under way):
+            // serve it, and leave rebuilding and folding it to that
+            // release.
+            Some(meta) if meta.fold_version > FOLD_VERSION => {
+                tracing::warn!(
+                    generation_fold_version = meta.fold_version,
+                    code_fold_version = FOLD_VERSION,
+                    "a newer release built the projection; serving it without folding into it"
+                );
+                None
+            }
+            Some(meta) if meta.fold_version < FOLD_VERSION => {
+                Some(("the fold version changed", Serving::FromPrevious))
+            }
             Some(meta) if meta.applied_position < head => {
                 Some(("the projection is behind the log", Serving::Blocked))
-            }
-            Some(meta) if meta.fold_version != FOLD_VERSION => {
-                Some(("the fold version changed", Serving::FromPrevious))
             }
             Some(_) => None,
         })

@@ -173,21 +173,30 @@ async fn readiness(state: &AppState) -> Result<&'static str, &'static str> {
     let Some(meta) = meta else {
         return Err("no projection yet");
     };
-    if meta.applied_position < head {
-        return Err("projection behind the log");
-    }
-    let rebuilding = state
-        .projector
-        .is_rebuilding_anywhere()
-        .await
-        .map_err(|e| unreachable(&e))?;
-    match (meta.fold_version == FOLD_VERSION, rebuilding) {
-        (true, _) => Ok("ready"),
-        (false, true) => Ok(
-            "ready; rebuilding the projection for this release's fold version, \
-             answering from the previous generation until the swap",
+    match meta.fold_version.cmp(&FOLD_VERSION) {
+        // A rolling upgrade: the newer release's replicas fold it.
+        std::cmp::Ordering::Greater => Ok(
+            "ready; serving the projection a newer release built (a rolling upgrade is under way)",
         ),
-        (false, false) => Err("projection built by another fold version; run a rebuild"),
+        std::cmp::Ordering::Equal if meta.applied_position < head => {
+            Err("projection behind the log")
+        }
+        std::cmp::Ordering::Equal => Ok("ready"),
+        std::cmp::Ordering::Less => {
+            let rebuilding = state
+                .projector
+                .is_rebuilding_anywhere()
+                .await
+                .map_err(|e| unreachable(&e))?;
+            if rebuilding {
+                Ok(
+                    "ready; rebuilding the projection for this release's fold version, \
+                    answering from the previous generation until the swap",
+                )
+            } else {
+                Err("projection built by another fold version; run a rebuild")
+            }
+        }
     }
 }
 
