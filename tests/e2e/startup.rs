@@ -129,13 +129,12 @@ async fn pretend_a_newer_release_built_it(server: &TestServer, by: i64) {
 }
 
 async fn producer_status(server: &TestServer, npn: &str) -> Value {
-    let data = server
+    server
         .query(
             "query($npn: String!) { producer(npn: $npn) { status } projection { appliedPosition generation rebuilding } }",
             json!({"npn": npn}),
         )
-        .await;
-    data
+        .await
 }
 
 #[tokio::test]
