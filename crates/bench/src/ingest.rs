@@ -118,7 +118,7 @@ pub async fn deliver_expecting(
 
 /// Every acknowledged webhook id must be in the log exactly once, at
 /// gap-free positions.
-async fn verify_exactly_once(url: &str, ingest: &LoadResult) -> anyhow::Result<u64> {
+pub(crate) async fn verify_exactly_once(url: &str, ingest: &LoadResult) -> anyhow::Result<u64> {
     let audit = LogAudit::of(url).await?;
     if audit.duplicated > 0 || !audit.gap_free {
         bail!(

@@ -10,6 +10,7 @@ mod dataset;
 mod events;
 mod http1;
 mod ingest;
+mod ingest_postgres;
 mod load;
 mod queries;
 mod rebuild;
@@ -220,6 +221,33 @@ async fn run_ingest(binary: &Path, dir: &Path, options: &Options) -> anyhow::Res
     println!(
         "peak RSS of the server: {:.1} MiB",
         report.peak_rss_mib.unwrap_or(f64::NAN)
+    );
+
+    let postgres =
+        ingest_postgres::run(binary, dir, options.ingest_connections, duration).await?;
+    println!(
+        "\n## ingest on PostgreSQL ({} connections, {} s each, synchronous_commit=on, one throwaway cluster on this machine)",
+        options.ingest_connections, options.seconds
+    );
+    table_header();
+    let sqlite = report.ingest.rate();
+    let mut one_replica = None;
+    for (replicas, result) in &postgres.by_replicas {
+        let one = *one_replica.get_or_insert(result.rate());
+        latency_row(
+            &format!("POST /webhooks/agentsync, {replicas} replica(s)"),
+            result,
+            &format!(
+                "{:.2}× SQLite, {:.2}× 1 replica, {:.0}% of the direct ceiling; every acknowledged id in the log once",
+                result.rate() / sqlite.max(1e-9),
+                result.rate() / one.max(1e-9),
+                result.rate() / postgres.direct_rows_per_second.max(1e-9) * 100.0
+            ),
+        );
+    }
+    println!(
+        "direct appends without HTTP (batches of 64, serialised by the write lock, no fold): {:.0} rows/s",
+        postgres.direct_rows_per_second
     );
     Ok(())
 }
