@@ -223,8 +223,7 @@ async fn run_ingest(binary: &Path, dir: &Path, options: &Options) -> anyhow::Res
         report.peak_rss_mib.unwrap_or(f64::NAN)
     );
 
-    let postgres =
-        ingest_postgres::run(binary, dir, options.ingest_connections, duration).await?;
+    let postgres = ingest_postgres::run(binary, dir, options.ingest_connections, duration).await?;
     println!(
         "\n## ingest on PostgreSQL ({} connections, {} s each, synchronous_commit=on, one throwaway cluster on this machine)",
         options.ingest_connections, options.seconds

@@ -194,3 +194,44 @@ async fn a_database_that_cannot_be_reached_is_an_error_that_never_shows_the_pass
         "postgres://app:***@127.0.0.1:1/projector"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_append_listener_wakes_for_other_replicas_appends_also_after_postgres_restarts() {
+    // A cluster of its own: this test stops it.
+    let cluster = test_postgres::Cluster::start();
+    let url = cluster.create_database("listener");
+    let (listening, appending) = (replica(&url).await, replica(&url).await);
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let _watch = listening.watch_appends(Arc::clone(&wake)).expect("listens");
+    let woken = |wake: Arc<tokio::sync::Notify>| async move {
+        tokio::time::timeout(Duration::from_secs(10), wake.notified())
+            .await
+            .is_ok()
+    };
+    assert!(woken(wake.clone()).await, "woken once it listens");
+    let writer =
+        LogWriter::start(&appending, Arc::new(NoHook), WriterOptions::default()).expect("a writer");
+    writer
+        .append(delivery("before", 1))
+        .await
+        .expect("appended");
+    assert!(woken(wake.clone()).await, "woken by the other's append");
+
+    cluster.stop_immediately();
+    cluster.start_server();
+    // The listener connects again and wakes (what was sent meanwhile is
+    // lost, so the woken reader looks at the log).
+    assert!(woken(wake.clone()).await, "woken once it listens again");
+    let mut appended = writer.append(delivery("after", 2)).await;
+    for _ in 0..20 {
+        // The writer's connection was cut: its first append after the
+        // restart may fail, and the next opens a new connection.
+        if appended.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        appended = writer.append(delivery("after", 2)).await;
+    }
+    assert_eq!(appended.expect("appended"), AppendOutcome::Appended(2));
+    assert!(woken(wake).await, "woken by an append after the restart");
+}
