@@ -14,6 +14,7 @@ mod ingest_postgres;
 mod load;
 mod queries;
 mod rebuild;
+mod rebuild_postgres;
 mod rebuild_under_load;
 mod server_process;
 
@@ -295,6 +296,7 @@ async fn run_bulk_benches(
     let server = ServerProcess::start(binary, &url, &dir.join("bulk-server.log")).await?;
     let store = Store::open(&StoreOptions::new(url.clone())).await?;
     rebuild::run(&server, &store, options.rebuild_rounds as usize).await?;
+    rebuild_postgres::run(binary, dir, &url, options.rebuild_rounds as usize).await?;
 
     let duration = Duration::from_secs(options.seconds);
     println!(

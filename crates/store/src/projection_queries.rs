@@ -15,6 +15,7 @@ use sea_orm::{
     Statement,
 };
 
+use crate::database::WriteTxn;
 use crate::entity::producer_state::{self, Entity as ProducerStateTable};
 use crate::entity::projection_meta::{self, Entity as ProjectionMetaTable};
 use crate::error::StoreError;
@@ -230,14 +231,25 @@ impl ProducerUpserts {
         Ok(Self { rows })
     }
 
-    /// The statements for `backend`, in order.
-    pub(crate) fn into_statements(
-        self,
-        backend: DbBackend,
-    ) -> impl Iterator<Item = Result<Statement, DbErr>> {
-        self.rows
+    /// Runs the upserts in `txn`: those of each kind together (their rows
+    /// are of distinct producers, so their order does not matter).
+    pub(crate) fn run(self, txn: &WriteTxn) -> Result<(), DbErr> {
+        if txn.rows_per_insert() <= 1 {
+            // One statement per row, in order.
+            for (upsert, values) in self.rows {
+                txn.execute(upsert.bind::<ProducerStateTable>(txn.backend(), values)?)?;
+            }
+            return Ok(());
+        }
+        let (replacing, keeping): (Vec<_>, Vec<_>) = self
+            .rows
             .into_iter()
-            .map(move |(upsert, values)| upsert.bind::<ProducerStateTable>(backend, values))
+            .partition(|(upsert, _)| std::ptr::eq(*upsert, &UPSERT));
+        for (upsert, rows) in [(&UPSERT, replacing), (&UPSERT_KEEPING_STATUS, keeping)] {
+            let rows = rows.into_iter().map(|(_, values)| values).collect();
+            upsert.insert_all::<ProducerStateTable>(txn, rows)?;
+        }
+        Ok(())
     }
 }
 

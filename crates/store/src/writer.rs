@@ -18,7 +18,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use crate::database::{WriteTxn, Writer};
 use crate::entity::event_log::{self, Entity as EventLog};
 use crate::error::StoreError;
-use crate::one_row::OneRowInsert;
+use crate::one_row::{OneRowInsert, RowValues};
 use crate::single_row::max_of;
 use crate::writer_queries::ProjectionTxn;
 use crate::{LogEntry, Store};
@@ -418,10 +418,11 @@ fn commit_batch(
             outcomes.push(AppendOutcome::Appended(head));
             appended.push(entry.at(head));
         }
-        for appended in &appended {
-            let model = event_log::ActiveModel::from(appended.entry.clone());
-            txn.execute(LOG_INSERT.statement(txn.backend(), model)?)?;
-        }
+        let rows = appended
+            .iter()
+            .map(|appended| RowValues::of(event_log::ActiveModel::from(appended.entry.clone())))
+            .collect::<Result<_, _>>()?;
+        LOG_INSERT.insert_all::<EventLog>(txn, rows)?;
         if !appended.is_empty() {
             hook.after_append(&ProjectionTxn::new(txn), &appended)?;
             txn.announce_appends()?;

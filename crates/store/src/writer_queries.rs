@@ -46,10 +46,7 @@ impl<'a> ProjectionTxn<'a> {
 
     /// Inserts or replaces producer rows in a generation.
     pub fn upsert_producers(&self, upserts: ProducerUpserts) -> Result<(), StoreError> {
-        for statement in upserts.into_statements(self.txn.backend()) {
-            self.txn.execute(statement?)?;
-        }
-        Ok(())
+        Ok(upserts.run(self.txn)?)
     }
 
     /// Records how far a generation has folded the log, and its global

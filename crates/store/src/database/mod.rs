@@ -61,6 +61,19 @@ impl Target {
         }
     }
 
+    /// How many rows one insert statement of a batch writes: one on
+    /// SQLite, where a statement is a function call and a one-row
+    /// statement needs no statement journal (see `one_row.rs`); many on
+    /// PostgreSQL, where each statement is a round trip to the server
+    /// made while the write lock is held (12 columns × 1,000 rows stays
+    /// under its 65,535 parameters).
+    pub(crate) fn rows_per_insert(&self) -> usize {
+        match self {
+            Self::SqliteFile(_) => 1,
+            Self::Postgres(_) => 1_000,
+        }
+    }
+
     /// The statement a write transaction that appended to the log runs to
     /// tell the other processes on the database, once it commits (`None`:
     /// none can append, a SQLite file being served by one process).

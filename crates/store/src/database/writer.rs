@@ -65,6 +65,7 @@ pub struct Writer {
     connections: ThreadConnections,
     begin: String,
     announce: Option<String>,
+    rows_per_insert: usize,
     turn: WriteTurn,
 }
 
@@ -75,6 +76,7 @@ impl Writer {
             connections: ThreadConnections::new(target.clone(), target.writer_setup(&pragmas)),
             begin: target.begin_write(),
             announce: target.announce_appends(),
+            rows_per_insert: target.rows_per_insert(),
             turn,
         }
     }
@@ -97,6 +99,7 @@ impl Writer {
             let txn = WriteTxn {
                 db,
                 announce: self.announce.as_deref(),
+                rows_per_insert: self.rows_per_insert,
             };
             let committed = work(&txn).and_then(|value| {
                 db.execute_unprepared("COMMIT")?;
@@ -123,6 +126,7 @@ impl Writer {
 pub struct WriteTxn<'a> {
     db: &'a DatabaseConnection,
     announce: Option<&'a str>,
+    rows_per_insert: usize,
 }
 
 impl WriteTxn<'_> {
@@ -134,6 +138,12 @@ impl WriteTxn<'_> {
     /// The backend the transaction runs on, for SQL built for it.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// How many rows one insert statement writes on this backend
+    /// ([`Target::rows_per_insert`]).
+    pub fn rows_per_insert(&self) -> usize {
+        self.rows_per_insert
     }
 
     /// Tells the other processes on the database, once this transaction
