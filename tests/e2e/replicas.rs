@@ -109,14 +109,12 @@ async fn the_same_delivery_sent_to_two_replicas_at_once_is_logged_once_and_read_
     b.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn event_appended_after_a_position_resumes_without_a_gap() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (a, b) = two_replicas(&dir).await;
-    for n in 0..5 {
+/// Activates NPN `900 + n` for each `n` of `numbers`, one delivery each.
+async fn activate_in_turn(server: &TestServer, numbers: std::ops::Range<u32>) {
+    for n in numbers {
         let npn = format!("{}", 900 + n);
         send(
-            &a,
+            server,
             &format!("p{n}"),
             "producersync.npn.activated",
             "2025-07-01T00:00:00Z",
@@ -124,6 +122,13 @@ async fn event_appended_after_a_position_resumes_without_a_gap() {
         )
         .await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn event_appended_after_a_position_resumes_without_a_gap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = two_replicas(&dir).await;
+    activate_in_turn(&a, 0..5).await;
     // A client that saw position 2 before its connection dropped resumes
     // on the other replica.
     let mut resumed = subscribe(
@@ -140,17 +145,7 @@ async fn event_appended_after_a_position_resumes_without_a_gap() {
             json!({"position": 5})
         ]
     );
-    for n in 5..7 {
-        let npn = format!("{}", 900 + n);
-        send(
-            &a,
-            &format!("p{n}"),
-            "producersync.npn.activated",
-            "2025-07-01T00:00:00Z",
-            json!({"npn": npn}),
-        )
-        .await;
-    }
+    activate_in_turn(&a, 5..7).await;
     let live = payloads(&mut resumed, "eventAppended", 2).await;
     assert_eq!(live, [json!({"position": 6}), json!({"position": 7})]);
 

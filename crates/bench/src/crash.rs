@@ -15,7 +15,7 @@ use crate::audit::LogAudit;
 use crate::events::Rng;
 use crate::http1::Http1Clients;
 use crate::ingest::{deliver, webhook_id};
-use crate::load::drive;
+use crate::load::{LoadResult, drive};
 use crate::queries::rebuild;
 use crate::server_process::{SECRET, ServerProcess, fresh_database};
 
@@ -38,6 +38,9 @@ pub struct CrashReport {
     pub gap_free: bool,
     /// Whether the live projection equals a fresh rebuild.
     pub projection_matches: bool,
+    /// With several replicas: whether a subscriber on each saw every
+    /// position once, in order.
+    pub subscribers_in_order: Option<bool>,
 }
 
 /// Runs `kills` rounds of load-then-SIGKILL, then the checks.
@@ -49,10 +52,7 @@ pub async fn run(
 ) -> anyhow::Result<CrashReport> {
     let url = fresh_database(dir, "crash.db");
     let secret = Arc::new(Secret::parse(SECRET)?);
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(1, |d| d.as_nanos() as u64);
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::new(seed());
     let mut report = CrashReport::default();
     let mut acked: Vec<(usize, u64)> = Vec::new();
     for round in 0..kills {
@@ -71,25 +71,50 @@ pub async fn run(
         tokio::time::sleep(Duration::from_millis(200 + rng.below(1_300))).await;
         server.stop().await;
         report.kills += 1;
-        let result = load.await?;
-        acked.extend(
-            result
-                .acked
-                .iter()
-                .map(|(worker, sequence)| (round * 1_000 + worker, *sequence)),
-        );
+        acked.extend(acked_in_round(round, &load.await?));
     }
-    report.acknowledged = acked.len();
-
     let server = ServerProcess::start(binary, &url, &dir.join("crash-server.log")).await?;
-    let audit = LogAudit::of(&url).await?;
+    check(&mut report, &url, &acked, &server).await?;
+    server.stop().await;
+    Ok(report)
+}
+
+/// The deliveries round `round` acknowledged, by the sender numbers it
+/// gave its workers (`round * 1000 + worker`).
+pub(crate) fn acked_in_round(
+    round: usize,
+    result: &LoadResult,
+) -> impl Iterator<Item = (usize, u64)> + '_ {
+    result
+        .acked
+        .iter()
+        .map(move |(worker, sequence)| (round * 1_000 + worker, *sequence))
+}
+
+/// Fills in the checks of `report` once the crashes are over: the log at
+/// `url` against the deliveries `acked`, and the live projection against
+/// a fresh rebuild by `server`.
+pub(crate) async fn check(
+    report: &mut CrashReport,
+    url: &str,
+    acked: &[(usize, u64)],
+    server: &ServerProcess,
+) -> anyhow::Result<()> {
+    report.acknowledged = acked.len();
+    let audit = LogAudit::of(url).await?;
     report.logged = audit.logged;
     report.duplicated = audit.duplicated;
     report.gap_free = audit.gap_free;
-    report.lost = audit.missing(&acked);
-    report.projection_matches = projection_matches_rebuild(&server, &url).await?;
-    server.stop().await;
-    Ok(report)
+    report.lost = audit.missing(acked);
+    report.projection_matches = projection_matches_rebuild(server, url).await?;
+    Ok(())
+}
+
+/// A seed that differs from run to run.
+pub(crate) fn seed() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
 }
 
 /// Re-sends up to 20 acknowledged deliveries (with fresh timestamps, as the

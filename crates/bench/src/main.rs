@@ -17,6 +17,7 @@ mod rebuild;
 mod rebuild_postgres;
 mod rebuild_under_load;
 mod server_process;
+mod subscriber;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -158,8 +159,16 @@ async fn run_crash(options: &CrashOptions) -> anyhow::Result<()> {
         report.gap_free,
         report.projection_matches
     );
-    let passed =
-        report.lost == 0 && report.duplicated == 0 && report.gap_free && report.projection_matches;
+    if let Some(in_order) = report.subscribers_in_order {
+        println!(
+            "a subscriber on each replica was sent every position once, in order = {in_order}"
+        );
+    }
+    let passed = report.lost == 0
+        && report.duplicated == 0
+        && report.gap_free
+        && report.projection_matches
+        && report.subscribers_in_order != Some(false);
     println!("{} passed, {} failed", u8::from(passed), u8::from(!passed));
     if !passed {
         bail!("the crash test failed");

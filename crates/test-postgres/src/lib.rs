@@ -122,14 +122,7 @@ impl Cluster {
     /// refused by PostgreSQL) and panics with its output when it fails.
     fn run(&self, program: &str, args: &[&str]) -> Output {
         let program = self.bin.join(program);
-        let mut command = if running_as_root() {
-            let mut command = Command::new("runuser");
-            command.args(["-u", OWNER, "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let output = command
+        let output = as_owner(&program)
             .args(args)
             .current_dir(self.folder.path())
             .output()
@@ -161,17 +154,21 @@ impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.data().display().to_string();
         // Best effort: the folder goes with the TempDir either way.
-        let program = self.bin.join("pg_ctl");
-        let mut command = if running_as_root() {
-            let mut command = Command::new("runuser");
-            command.args(["-u", OWNER, "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let _ = command
+        let _ = as_owner(&self.bin.join("pg_ctl"))
             .args(["-D", &data, "stop", "-m", "immediate"])
             .output();
+    }
+}
+
+/// A command running `program` as the cluster's owner: through `runuser`
+/// when this process is root (PostgreSQL refuses to run as root).
+fn as_owner(program: &Path) -> Command {
+    if running_as_root() {
+        let mut command = Command::new("runuser");
+        command.args(["-u", OWNER, "--"]).arg(program);
+        command
+    } else {
+        Command::new(program)
     }
 }
 
