@@ -160,3 +160,80 @@ async fn event_appended_after_a_position_resumes_without_a_gap() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rebuild_running_anywhere_shows_on_every_replica_and_a_second_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (a, b) = two_replicas(&dir).await;
+    activate_in_turn(&a, 0..3).await;
+    // Another process (a replica, or a `rebuild` command) holds the lease.
+    let store = a.store().await;
+    let now = chrono::Utc::now().timestamp_micros();
+    let shadow = event_store::ProjectionMeta {
+        generation: 0,
+        is_current: false,
+        fold_version: 1,
+        applied_position: 0,
+        global_state: "{}".to_owned(),
+        started_at: now,
+        finished_at: None,
+        events_folded: None,
+        producers_written: None,
+        duration_ms: None,
+    };
+    let taken = store
+        .take_rebuild_lease("elsewhere", now, 60_000_000, shadow)
+        .await
+        .expect("taken");
+    assert!(
+        matches!(taken, event_store::LeaseTaken::Taken(_)),
+        "{taken:?}"
+    );
+
+    for replica in [&a, &b] {
+        let status = replica
+            .query("{ projection { rebuilding } }", json!({}))
+            .await;
+        assert_eq!(status["projection"]["rebuilding"], true, "{status}");
+    }
+    let refused = b
+        .graphql_as(
+            "mutation { rebuildProjection { generation } }",
+            json!({}),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "REBUILD_RUNNING",
+        "{refused}"
+    );
+
+    // Once it is given up, either replica rebuilds, and both serve the
+    // new generation.
+    store
+        .release_rebuild_lease("elsewhere")
+        .await
+        .expect("released");
+    let rebuilt = a
+        .graphql_as(
+            "mutation { rebuildProjection { generation } }",
+            json!({}),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
+    let generation = rebuilt["data"]["rebuildProjection"]["generation"].clone();
+    assert!(generation.is_i64(), "{rebuilt}");
+    for replica in [&a, &b] {
+        let status = replica
+            .query(
+                "{ projection { rebuilding generation } stats { activeCount } }",
+                json!({}),
+            )
+            .await;
+        assert_eq!(status["projection"]["rebuilding"], false, "{status}");
+        assert_eq!(status["projection"]["generation"], generation, "{status}");
+        assert_eq!(status["stats"]["activeCount"], 3, "{status}");
+    }
+    a.stop().await;
+    b.stop().await;
+}
