@@ -78,6 +78,48 @@ impl PostgresSettings {
 pub(crate) struct PostgresConnection {
     client: Client,
     prepared: Mutex<HashMap<(String, Vec<Type>), tokio_postgres::Statement>>,
+    driver: Driver,
+}
+
+/// The connection's half that reads and writes its socket.
+type Socket = tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>;
+
+/// Who drives a connection's socket while a statement waits for its answer.
+#[derive(Debug)]
+enum Driver {
+    /// The I/O runtime's thread ([`io`]): for connections of threads that
+    /// run async tasks, which must not block on a runtime of their own.
+    Shared,
+    /// The calling thread itself, on a single-threaded runtime of the
+    /// connection's own: a plain thread (the log writer's, a reading
+    /// thread) then waits for two wake-ups per round trip (its own and the
+    /// server's) instead of four, with the I/O thread's two between.
+    Own(Mutex<OwnDriver>),
+}
+
+/// A connection's own runtime and socket; the socket is `None` once the
+/// server closed it.
+struct OwnDriver {
+    runtime: Option<tokio::runtime::Runtime>,
+    socket: Option<std::pin::Pin<Box<Socket>>>,
+}
+
+impl std::fmt::Debug for OwnDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnDriver")
+            .field("open", &self.socket.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for OwnDriver {
+    fn drop(&mut self) {
+        self.socket = None;
+        if let Some(runtime) = self.runtime.take() {
+            // Allowed anywhere, an async context included.
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl PostgresConnection {
@@ -88,22 +130,72 @@ impl PostgresConnection {
         setup: &str,
     ) -> Result<DatabaseConnection, DbErr> {
         let config = settings.config().map_err(connection_error)?;
-        let (client, connection) =
-            io::run(async move { config.connect(NoTls).await })?.map_err(connection_error)?;
-        io::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(error = %error, "a PostgreSQL connection ended");
-            }
-        })?;
+        let (client, driver) = if tokio::runtime::Handle::try_current().is_ok() {
+            let (client, socket) =
+                io::run(async move { config.connect(NoTls).await })?.map_err(connection_error)?;
+            io::spawn(async move {
+                if let Err(error) = socket.await {
+                    tracing::debug!(error = %error, "a PostgreSQL connection ended");
+                }
+            })?;
+            (client, Driver::Shared)
+        } else {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| DbErr::Conn(RuntimeErr::Internal(error.to_string())))?;
+            let (client, socket) = runtime
+                .block_on(config.connect(NoTls))
+                .map_err(connection_error)?;
+            let own = OwnDriver {
+                runtime: Some(runtime),
+                socket: Some(Box::pin(socket)),
+            };
+            (client, Driver::Own(Mutex::new(own)))
+        };
         let connection = Self {
             client,
             prepared: Mutex::new(HashMap::new()),
+            driver,
         };
         if !setup.is_empty() {
-            io::wait(connection.client.batch_execute(setup)).map_err(query_error)?;
+            connection.wait(connection.client.batch_execute(setup))?;
         }
         let proxy: Arc<Box<dyn ProxyDatabaseTrait>> = Arc::new(Box::new(connection));
         sea_orm::ProxyDatabaseConnector::connect(DbBackend::Postgres, proxy)
+    }
+
+    /// Waits for `request`'s answer, driving the socket on this thread when
+    /// the connection has its own runtime.
+    fn wait<T>(
+        &self,
+        request: impl std::future::Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, DbErr> {
+        let Driver::Own(own) = &self.driver else {
+            return io::wait(request).map_err(query_error);
+        };
+        let mut own = own.lock().unwrap_or_else(PoisonError::into_inner);
+        let OwnDriver { runtime, socket } = &mut *own;
+        let (Some(runtime), Some(driven)) = (runtime.as_ref(), socket.as_mut()) else {
+            return Err(closed());
+        };
+        let answered = runtime.block_on(async {
+            tokio::select! {
+                biased;
+                answer = request => Some(answer),
+                _ = driven => None,
+            }
+        });
+        match answered {
+            Some(answer) => answer.map_err(query_error),
+            None => {
+                // The server closed the connection: dropping the socket
+                // closes the client, so the thread's next statement opens
+                // a new connection.
+                *socket = None;
+                Err(closed())
+            }
+        }
     }
 
     /// The statement for `sql` with parameters of `types`, prepared once.
@@ -114,7 +206,7 @@ impl PostgresConnection {
             return Ok(statement.clone());
         }
         drop(kept);
-        let statement = io::wait(self.client.prepare_typed(sql, &key.1)).map_err(query_error)?;
+        let statement = self.wait(self.client.prepare_typed(sql, &key.1))?;
         let mut prepared = self.prepared.lock().unwrap_or_else(PoisonError::into_inner);
         if prepared.len() >= PREPARED_KEPT {
             prepared.clear();
@@ -157,8 +249,7 @@ impl ProxyDatabaseTrait for PostgresConnection {
     fn query(&self, statement: Statement) -> Result<Vec<ProxyRow>, DbErr> {
         let (sql, values) = parameters(statement)?;
         let prepared = self.prepared(&sql, values.as_types())?;
-        let found =
-            io::wait(self.client.query(&prepared, &values.as_params())).map_err(query_error)?;
+        let found = self.wait(self.client.query(&prepared, &values.as_params()))?;
         found.iter().map(rows::proxy_row).collect()
     }
 
@@ -166,25 +257,50 @@ impl ProxyDatabaseTrait for PostgresConnection {
         let (sql, values) = parameters(statement)?;
         if values.0.is_empty() {
             // Statements without parameters may be several (`BEGIN; …`).
-            io::wait(self.client.batch_execute(&sql)).map_err(query_error)?;
+            self.wait(self.client.batch_execute(&sql))?;
             return Ok(ProxyExecResult::new(0, 0));
         }
         let prepared = self.prepared(&sql, values.as_types())?;
-        let changed =
-            io::wait(self.client.execute(&prepared, &values.as_params())).map_err(query_error)?;
+        let changed = self.wait(self.client.execute(&prepared, &values.as_params()))?;
         Ok(ProxyExecResult::new(0, changed))
     }
 
     /// Fails once the connection is closed (the server went away), so the
     /// thread opens a new one instead of reusing it.
     fn ping(&self) -> Result<(), DbErr> {
+        if let Driver::Own(own) = &self.driver {
+            notice_a_closed_socket(own);
+        }
         if self.client.is_closed() {
-            return Err(DbErr::ConnectionAcquire(
-                sea_orm::ConnAcquireErr::ConnectionClosed,
-            ));
+            return Err(closed());
         }
         Ok(())
     }
+}
+
+/// Drives a connection's own socket for a moment (no wait: what the
+/// kernel has already received), so that a connection the server closed
+/// while it was idle (a restart) is seen closed before it is used, as the
+/// I/O thread sees it at once for the connections it drives.
+fn notice_a_closed_socket(own: &Mutex<OwnDriver>) {
+    let mut own = own.lock().unwrap_or_else(PoisonError::into_inner);
+    let OwnDriver { runtime, socket } = &mut *own;
+    let (Some(runtime), Some(driven)) = (runtime.as_ref(), socket.as_mut()) else {
+        return;
+    };
+    let ended = runtime.block_on(async {
+        tokio::time::timeout(std::time::Duration::ZERO, driven)
+            .await
+            .is_ok()
+    });
+    if ended {
+        *socket = None;
+    }
+}
+
+/// The error of a statement on a connection the server closed.
+fn closed() -> DbErr {
+    DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed)
 }
 
 /// A connect that failed: the error says why, never the URL.
