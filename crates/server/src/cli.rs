@@ -113,12 +113,13 @@ impl DatabaseArgs {
             "PROJECTOR_DATABASE_LOCK_TIMEOUT_MS",
             self.database_lock_timeout_ms,
         )?;
-        let mut options = StoreOptions::new(self.database_url.clone());
-        options.read_connections = self.database_read_connections;
-        options.connect_timeout = Duration::from_millis(self.database_connect_timeout_ms);
-        options.statement_timeout = Duration::from_millis(self.database_statement_timeout_ms);
-        options.lock_timeout = Duration::from_millis(self.database_lock_timeout_ms);
-        Ok(options)
+        let tuning = DatabaseTuning {
+            read_connections: self.database_read_connections,
+            connect_timeout: Duration::from_millis(self.database_connect_timeout_ms),
+            statement_timeout: Duration::from_millis(self.database_statement_timeout_ms),
+            lock_timeout: Duration::from_millis(self.database_lock_timeout_ms),
+        };
+        Ok(tuning.options(&self.database_url))
     }
 }
 
